@@ -1,0 +1,80 @@
+// vsgated as a whole: EAL, ports, workers, exception path, host-stack mirror, control socket.
+// Everything here runs on the main lcore except worker_main().
+#pragma once
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/systemd_notify.h"
+#include "common/result.h"
+#include "config/config.h"
+#include "ctrl/control_server.h"
+#include "ipv4/fib.h"
+#include "kni/exception_path.h"
+#include "kni/host_stack.h"
+#include "kni/netlink.h"
+#include "lcore/snapshot.h"
+#include "lcore/worker.h"
+#include "netif/port.h"
+
+namespace vsgate {
+
+class App {
+ public:
+  explicit App(Config config);
+  ~App();
+
+  // Brings everything up; on error, what was created is torn down by the destructor.
+  Status start(const std::vector<std::string>& eal_extra);
+  // Main-lcore loop until stop is requested (SIGTERM/SIGINT).
+  void run(const std::atomic<bool>& stop_requested);
+
+ private:
+  Status init_eal(const std::vector<std::string>& eal_extra);
+  Status create_mempool();
+  Status open_ports();
+  Status create_workers();
+  Status create_exception_path();
+  Status start_mirror();
+  Status start_control();
+  void register_commands();
+  void launch_workers();
+  void stop_workers();
+
+  void poll_host_stack(uint64_t now_us);
+  void rebuild_fib();
+  void update_status(uint64_t now_us);
+  uint16_t port_index(uint16_t port_id) const;
+  std::string port_name(uint16_t port_id) const;
+  std::string kni_name(uint16_t port_id) const;
+
+  Config config_;
+  bool eal_ready_ = false;
+  rte_mempool* pool_ = nullptr;
+  std::vector<std::unique_ptr<EthPort>> ports_;
+  std::vector<LinkState> links_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<rte_ring*> rings_;
+  std::unique_ptr<QsbrDomain> qsbr_;
+  std::unique_ptr<Snapshot<Fib>> fib_;
+  std::unique_ptr<ExceptionPath> exception_path_;
+  HostStackMirror mirror_;
+  std::optional<RtnlSocket> rtnl_;
+  bool fib_dirty_ = true;
+  uint64_t next_arp_resync_us_ = 0;
+  uint64_t fib_generation_ = 0;
+  std::unique_ptr<ControlServer> control_;
+  std::atomic<bool> running_{false};
+  bool workers_launched_ = false;
+  SystemdNotifier systemd_;
+  uint64_t next_status_us_ = 0;
+  uint64_t start_us_ = 0;
+};
+
+}  // namespace vsgate

@@ -1,0 +1,63 @@
+// vsgate.conf: the INI configuration of vsgated (and later vsgate-snmp), loaded with iniparser
+// and validated completely, so that --check can report every error at once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "common/net_types.h"
+#include "common/result.h"
+
+namespace vsgate {
+
+enum class KniBackend { tap, virtio_user };
+
+struct PortConfig {
+  std::string name;    // from the section name "port.NAME"
+  std::string device;  // PCI address (0000:03:00.0) or DPDK vdev spec (net_af_xdp0,iface=veth0)
+  uint16_t rx_queues = 1;
+  uint16_t tx_queues = 1;
+  uint16_t rx_descriptors = 1024;
+  uint16_t tx_descriptors = 1024;
+  uint16_t mtu = 1500;
+  std::string kni;  // kernel interface of the exception path; empty = none
+  KniBackend kni_backend = KniBackend::tap;
+  std::vector<Ipv4Prefix> addresses;  // assigned to the kni interface at start
+
+  bool is_pci() const;  // device looks like a PCI address (DDDD:BB:DD.F)
+};
+
+struct GlobalConfig {
+  LogLevel log_level = LogLevel::info;
+  std::string control_socket = "/run/vsgate/control.sock";
+  unsigned workers = 1;
+  // Sleep this long when a loop found nothing to do for a while; 0 = pure polling (production).
+  unsigned idle_sleep_us = 0;
+  unsigned punt_ring_size = 1024;    // per worker, power of two: worker -> exception path
+  unsigned arp_resync_ms = 1000;     // re-read /proc/net/arp this often
+};
+
+struct EalConfig {
+  std::vector<std::string> args;  // [eal] args split on whitespace
+};
+
+struct Config {
+  std::string path;
+  GlobalConfig global;
+  EalConfig eal;
+  std::vector<PortConfig> ports;  // in file order
+};
+
+// Loads and validates. Never throws; a missing/unreadable file is one error. Every message names
+// the file, "section.key" and the offending value, e.g.
+// "/etc/vsgate/vsgate.conf: global.workers: '0' is out of range (1..64)".
+struct ConfigLoadResult {
+  Config config;
+  std::vector<std::string> errors;  // empty = valid
+  bool ok() const { return errors.empty(); }
+};
+ConfigLoadResult load_config(const std::string& path);
+
+}  // namespace vsgate

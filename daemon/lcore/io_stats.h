@@ -1,0 +1,65 @@
+// Per-lcore io counters in the style of DPDK's load_balancer example. Each block has exactly one
+// writer (its lcore) and is read by the main lcore, which sums across lcores; relaxed atomics keep
+// that race-free without a locked instruction on the fast path.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+namespace vsgate {
+
+class Counter {
+ public:
+  void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void inc() { add(1); }
+  uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+enum class DropReason : uint8_t {
+  runt,               // frame shorter than an Ethernet header
+  ipv4_truncated,     // frame shorter than the IPv4 header or its total length
+  ipv4_bad_header,    // version != 4, IHL < 5, total length < header length
+  ipv4_bad_checksum,  // header checksum wrong
+  count
+};
+inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::count)>
+    kDropReasonNames{"runt", "ipv4_truncated", "ipv4_bad_header", "ipv4_bad_checksum"};
+
+inline constexpr unsigned kMaxRxQueuesPerWorker = 16;
+
+struct alignas(64) WorkerStats {
+  Counter rx_iterations;  // loop turns; also the worker's heartbeat for the watchdog
+  Counter rx_packets;
+  Counter rx_bursts;  // non-empty bursts, for the average burst size
+  Counter tx_packets;
+  Counter tx_drops;  // tx queue full: freed
+  Counter punted;     // handed to the exception path
+  Counter punt_drops;  // punt ring full
+  Counter injected;    // from the exception path, sent on a port
+  Counter inject_drops;  // from the exception path, tx queue full
+  Counter forwarded;     // transit IPv4 forwarded by the data plane
+  std::array<Counter, kMaxRxQueuesPerWorker> rx_queue_packets;
+  std::array<Counter, static_cast<size_t>(DropReason::count)> dropped;
+
+  void drop(DropReason r) { dropped[static_cast<size_t>(r)].inc(); }
+  uint64_t dropped_total() const {
+    uint64_t t = 0;
+    for (const auto& c : dropped) t += c.get();
+    return t;
+  }
+};
+
+// Exception-path counters, written by the main lcore only.
+struct alignas(64) ExceptionPathStats {
+  Counter to_host;
+  Counter to_host_drops;
+  Counter from_host;
+  Counter from_host_drops;
+};
+
+}  // namespace vsgate
