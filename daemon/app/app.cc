@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "common/log.h"
@@ -26,6 +27,16 @@ uint64_t now_us() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
+}
+
+// As the only (primary) process of its file prefix, vsgated removes the EAL runtime directory
+// (/var/run/dpdk/PREFIX: config, memseg lists, mp socket) that rte_eal_cleanup leaves behind.
+void remove_runtime_dir(const std::string& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (!e.is_directory(ec)) std::filesystem::remove(e.path(), ec);
+  std::filesystem::remove(dir, ec);
 }
 
 constexpr unsigned kMbufCache = 256;
@@ -47,7 +58,11 @@ App::~App() {
   for (rte_ring* r : rings_) rte_ring_free(r);
   workers_.clear();
   if (pool_) rte_mempool_free(pool_);
-  if (eal_ready_) rte_eal_cleanup();
+  if (eal_ready_) {
+    const std::string runtime_dir = rte_eal_get_runtime_dir();
+    rte_eal_cleanup();
+    remove_runtime_dir(runtime_dir);
+  }
 }
 
 Status App::start(const std::vector<std::string>& eal_extra) {

@@ -23,11 +23,17 @@ struct Decision {
 inline Decision punt() { return {Verdict::punt, DropReason::count, 0}; }
 inline Decision drop(DropReason r) { return {Verdict::drop, r, 0}; }
 
-// RFC 1624 incremental update for a TTL decrement: the 16-bit word holding TTL drops by 0x0100.
+// TTL decrement with the header checksum updated incrementally (RFC 1624, eqn. 3:
+// HC' = ~(~HC + ~m + m'), m being the 16-bit word holding TTL and protocol). Eqn. 3 gives exactly
+// what a full recomputation gives; the older RFC 1141 form can yield 0xffff instead of 0.
 inline void ipv4_decrement_ttl(rte_ipv4_hdr* ip) {
+  const uint32_t old_word = (uint32_t{ip->time_to_live} << 8) | ip->next_proto_id;
   ip->time_to_live--;
-  uint32_t sum = static_cast<uint32_t>(ip->hdr_checksum) + rte_cpu_to_be_16(0x0100);
-  ip->hdr_checksum = static_cast<uint16_t>(sum + (sum >> 16));
+  const uint32_t new_word = (uint32_t{ip->time_to_live} << 8) | ip->next_proto_id;
+  uint32_t sum = (~rte_be_to_cpu_16(ip->hdr_checksum) & 0xffffu) + (~old_word & 0xffffu) + new_word;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  ip->hdr_checksum = rte_cpu_to_be_16(static_cast<uint16_t>(~sum));
 }
 
 // `l3_len` is what the first segment holds after the Ethernet header (headers must be there);

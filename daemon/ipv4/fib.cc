@@ -35,6 +35,11 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const std::vector<Fi
   t->routes_ = routes;
   t->next_hops_.reserve(routes.size());
   for (const auto& r : routes) {
+    if (r.prefix.len == 0) {
+      t->has_default_ = true;
+      t->default_hop_ = NextHop{r.gateway.be, r.port_id};
+      continue;
+    }
     const auto idx = static_cast<uint32_t>(t->next_hops_.size());
     t->next_hops_.push_back(NextHop{r.gateway.be, r.port_id});
     int rc = rte_lpm_add(t->lpm_, r.prefix.network().host(), r.prefix.len, idx);

@@ -65,7 +65,8 @@ class RouteTable {
 
   const NextHop* lookup(uint32_t dst_be) const {
     uint32_t idx;
-    if (rte_lpm_lookup(lpm_, rte_be_to_cpu_32(dst_be), &idx) != 0) return nullptr;
+    if (rte_lpm_lookup(lpm_, rte_be_to_cpu_32(dst_be), &idx) != 0)
+      return has_default_ ? &default_hop_ : nullptr;
     return &next_hops_[idx];
   }
   const std::vector<FibRoute>& routes() const { return routes_; }
@@ -74,6 +75,9 @@ class RouteTable {
   RouteTable() = default;
   rte_lpm* lpm_ = nullptr;
   std::vector<NextHop> next_hops_;
+  // rte_lpm takes depths 1..32: the default route lives beside it.
+  bool has_default_ = false;
+  NextHop default_hop_;
   std::vector<FibRoute> routes_;
 };
 
