@@ -9,7 +9,9 @@ namespace vsgate {
 
 std::optional<Ipv4Addr> Ipv4Addr::parse(std::string_view text) {
   // inet_pton accepts exactly the dotted-quad form, which is what configs and users write.
-  if (text.empty() || text.size() > 15) return std::nullopt;
+  // inet_pton stops at a NUL: "10.0.0.1\0junk" must not pass.
+  if (text.empty() || text.size() > 15 || text.find('\0') != std::string_view::npos)
+    return std::nullopt;
   char buf[16];
   text.copy(buf, text.size());
   buf[text.size()] = '\0';
