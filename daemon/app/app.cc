@@ -333,7 +333,7 @@ void App::run(const std::atomic<bool>& stop_requested) {
   unsigned idle_turns = 0;
   while (!stop_requested.load(std::memory_order_relaxed)) {
     const uint64_t now = now_us();
-    unsigned work = exception_path_->poll();
+    unsigned work = now >= exception_path_paused_until_us_ ? exception_path_->poll() : 0;
     control_->poll(0);
     poll_host_stack(now);
     rebuild_fib();

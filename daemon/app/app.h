@@ -74,6 +74,7 @@ class App {
   bool workers_launched_ = false;
   SystemdNotifier systemd_;
   uint64_t next_status_us_ = 0;
+  uint64_t exception_path_paused_until_us_ = 0;  // debug: simulate a host that stopped reading
   uint64_t start_us_ = 0;
 };
 

@@ -1,5 +1,7 @@
 // Control-socket commands of vsgated (schemas in docs/CONTROL_PROTOCOL.md).
 #include <rte_cycles.h>
+
+#include <chrono>
 #include <rte_version.h>
 
 #include "app/app.h"
@@ -156,6 +158,19 @@ void App::register_commands() {
     if (secs == 0 || secs > 3600) return make_error("seconds must be 1..3600");
     workers_[idx]->stall_until_tsc.store(rte_get_tsc_cycles() + secs * rte_get_tsc_hz());
     return Json{{"worker", idx}, {"seconds", secs}};
+  });
+
+  // Debug: stop moving exception-path packets for a while, as if the host stack stopped
+  // reading: punt rings fill up, drops are counted, workers keep forwarding.
+  c.add("debug.pause_exception_path", [this](const Json& args) -> Result<Json> {
+    auto seconds = optional_uint_arg(args, "seconds");
+    if (!seconds) return seconds.error();
+    const uint64_t secs = seconds.value().value_or(5);
+    if (secs == 0 || secs > 3600) return make_error("seconds must be 1..3600");
+    const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now().time_since_epoch());
+    exception_path_paused_until_us_ = static_cast<uint64_t>(now.count()) + secs * 1000000;
+    return Json{{"seconds", secs}};
   });
 }
 

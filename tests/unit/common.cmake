@@ -1,0 +1,1 @@
+vsgate_unit_test(common_tests SOURCES ${CMAKE_CURRENT_LIST_DIR}/net_types_test.cc LIBS vsgate_common)
