@@ -642,6 +642,11 @@ class Loader {
         auto [it, inserted] = devices.emplace(id, p.name);
         if (!inserted) error(sec + ".device", p.device, "is already used by port." + it->second);
       }
+      // Worker N transmits on queue N of every port: no tx lock, but one queue per worker.
+      if (p.tx_queues < r_.config.global.workers)
+        error(sec + ".tx_queues", std::to_string(p.tx_queues),
+              "is fewer than global.workers (" + std::to_string(r_.config.global.workers) +
+                  "): every worker needs its own tx queue on every port");
       if (!p.kni.empty()) {
         auto [it, inserted] = knis.emplace(p.kni, p.name);
         if (!inserted) error(sec + ".kni", p.kni, "is already used by port." + it->second);

@@ -58,11 +58,11 @@ Result<DaemonOptions> parse_daemon_options(int argc, const char* const argv[]) {
     po::notify(vm);
     if (!stray.empty())
       return make_error("unexpected argument '" + stray.front() +
-                        "' (EAL arguments go after \"--\"; see --help)");
+                        "' (EAL arguments go after \"--\")");
     if (out.config_path.empty()) return make_error("--config: the path is empty");
     return out;
   } catch (const po::error& e) {
-    return make_error(std::string(e.what()) + " (see --help)");
+    return make_error(e.what());
   } catch (const std::exception& e) {
     return make_error(std::string("cannot parse the command line: ") + e.what());
   } catch (...) {
