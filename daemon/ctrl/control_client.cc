@@ -162,7 +162,8 @@ Result<Json> ControlClient::call(const std::string& cmd, const Json& args) {
     if (!ok->get<bool>()) {
       // The connection stays usable: the daemon answered, it just said no.
       auto error = reply.find("error");
-      if (error != reply.end() && error->is_string() && !error->get_ref<const std::string&>().empty()) {
+      if (error != reply.end() && error->is_string() &&
+          !error->get_ref<const std::string&>().empty()) {
         return make_error(error->get<std::string>());
       }
       return make_error(cmd + " failed (vsgated gave no reason)");

@@ -26,6 +26,7 @@ constexpr uint64_t kTimerId = 1;
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kMaxEvents = 64;
 constexpr int kMaxAcceptsPerPoll = 64;
+constexpr std::chrono::milliseconds kAcceptPause{100};
 // Reply buffers of large replies are released instead of kept around per idle client.
 constexpr size_t kKeepBufferCapacity = 256 * 1024;
 
@@ -109,18 +110,18 @@ struct ControlServer::Client {
 
   uint64_t id = 0;
   UniqueFd fd;
-  std::string in;        // received bytes; [in_pos, end) not yet handled
+  std::string in;  // received bytes; [in_pos, end) not yet handled
   size_t in_pos = 0;
-  size_t scanned = 0;    // [in_pos, scanned) is known to contain no '\n'
-  std::string out;       // reply bytes; [out_pos, end) not yet sent
+  size_t scanned = 0;  // [in_pos, scanned) is known to contain no '\n'
+  std::string out;     // reply bytes; [out_pos, end) not yet sent
   size_t out_pos = 0;
   Phase phase = Phase::idle;
-  Clock::time_point since;  // start of the current phase; deadlines count from here
-  bool eof = false;         // the peer shut down its side: finish the buffered requests, close
-  bool closing = false;     // close once `out` is sent (after a too-long request)
-  bool backlog = false;     // complete requests left over when the per-poll budget ran out
+  Clock::time_point since;      // start of the current phase; deadlines count from here
+  bool eof = false;             // the peer shut down its side: finish the buffered requests, close
+  bool closing = false;         // close once `out` is sent (after a too-long request)
+  bool backlog = false;         // complete requests left over when the per-poll budget ran out
   uint64_t served_in_poll = 0;  // poll generation that last handled this client
-  uint32_t interest = 0;    // epoll events currently registered
+  uint32_t interest = 0;        // epoll events currently registered
 
   bool output_pending() const { return out_pos < out.size(); }
   bool input_pending() const { return in_pos < in.size(); }
@@ -240,7 +241,12 @@ void ControlServer::poll(int timeout_ms) {
       }
       for (Client* c : pending) settle(*c);
     }
-    expire_clients(Clock::now());
+    Clock::time_point now = Clock::now();
+    if (accept_resume_ && now >= *accept_resume_) {
+      accept_resume_.reset();
+      set_listen_interest(EPOLLIN);
+    }
+    expire_clients(now);
     arm_timer();
   } catch (const std::exception& e) {
     // Only allocation failures get here; the next poll() starts over.
@@ -252,12 +258,19 @@ void ControlServer::accept_clients() {
   for (int i = 0; i < kMaxAcceptsPerPoll; ++i) {
     UniqueFd fd(::accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        VSG_LOG(warning, "control: accept: %s", std::strerror(errno));
-      }
+      int err = errno;
+      if (err == EINTR || err == ECONNABORTED) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK) return;
+      // EMFILE, ENFILE, ENOBUFS...: logged once per episode, not on every retry.
+      if (!accept_failing_) VSG_LOG(warning, "control: accept: %s", std::strerror(err));
+      accept_failing_ = true;
+      // The pending connection stays queued and the listen socket stays readable: without a
+      // pause, the caller's loop would spin on fd() until, say, a descriptor frees up.
+      set_listen_interest(0);
+      accept_resume_ = Clock::now() + kAcceptPause;
       return;
     }
+    accept_failing_ = false;
     if (clients_.size() >= options_.max_clients) {
       reject(std::move(fd));
       continue;
@@ -277,6 +290,15 @@ void ControlServer::accept_clients() {
     ++counters_.clients_accepted;
     clients_.emplace(client->id, std::move(client));
     counters_.clients_active = clients_.size();
+  }
+}
+
+void ControlServer::set_listen_interest(uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = kListenId;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, listen_.get(), &ev) != 0) {
+    VSG_LOG(error, "control: epoll_ctl: %s", std::strerror(errno));
   }
 }
 
@@ -302,11 +324,13 @@ bool ControlServer::on_client_event(Client& client, uint32_t events) {
 }
 
 bool ControlServer::read_input(Client& client) {
-  size_t old_size = client.in.size();
-  client.in.resize(old_size + kReadChunk);
-  ssize_t n = ::recv(client.fd.get(), client.in.data() + old_size, kReadChunk, 0);
-  client.in.resize(old_size + (n > 0 ? static_cast<size_t>(n) : 0));
-  if (n > 0) return true;
+  // Through a shared buffer, so that an idle client's buffer is as small as its data.
+  read_buffer_.resize(kReadChunk);
+  ssize_t n = ::recv(client.fd.get(), read_buffer_.data(), read_buffer_.size(), 0);
+  if (n > 0) {
+    client.in.append(read_buffer_.data(), static_cast<size_t>(n));
+    return true;
+  }
   if (n == 0) {
     client.eof = true;
     return true;
@@ -359,8 +383,9 @@ bool ControlServer::process_input(Client& client) {
     if (nl == std::string::npos) {
       client.scanned = client.in.size();
       if (client.in.size() - client.in_pos > options_.max_request_bytes) {
-        queue_reply(client, error_reply("request too long (limit " +
-                                        std::to_string(options_.max_request_bytes) + " bytes)"),
+        queue_reply(client,
+                    error_reply("request too long (limit " +
+                                std::to_string(options_.max_request_bytes) + " bytes)"),
                     false);
         ++counters_.requests;
         client.closing = true;
@@ -375,8 +400,9 @@ bool ControlServer::process_input(Client& client) {
     client.in_pos = nl + 1;
     client.scanned = client.in_pos;
     if (line.size() > options_.max_request_bytes) {
-      queue_reply(client, error_reply("request too long (limit " +
-                                      std::to_string(options_.max_request_bytes) + " bytes)"),
+      queue_reply(client,
+                  error_reply("request too long (limit " +
+                              std::to_string(options_.max_request_bytes) + " bytes)"),
                   false);
       ++counters_.requests;
       client.closing = true;
@@ -423,7 +449,7 @@ bool ControlServer::settle(Client& client) {
       return false;
     }
   }
-  Client::Phase phase = client.output_pending() ? Client::Phase::reply
+  Client::Phase phase = client.output_pending()  ? Client::Phase::reply
                         : client.input_pending() ? Client::Phase::request
                                                  : Client::Phase::idle;
   if (phase != client.phase) {
@@ -479,7 +505,7 @@ void ControlServer::arm_timer() {
   itimerspec spec{};
   int flags = 0;
   bool backlog = false;
-  Clock::time_point next = Clock::time_point::max();
+  Clock::time_point next = accept_resume_.value_or(Clock::time_point::max());
   for (const auto& [id, c] : clients_) {
     backlog = backlog || c->backlog;
     next = std::min(next, deadline(*c));
@@ -494,7 +520,7 @@ void ControlServer::arm_timer() {
     spec.it_value.tv_nsec = ns % 1000000000;
     flags = TFD_TIMER_ABSTIME;
   }
-  // An all-zero spec disarms the timer (no clients with deadlines).
+  // An all-zero spec disarms the timer (nothing has a deadline).
   if (::timerfd_settime(timer_.get(), flags, &spec, nullptr) != 0) {
     VSG_LOG(error, "control: timerfd_settime: %s", std::strerror(errno));
   }

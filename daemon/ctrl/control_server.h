@@ -9,8 +9,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/result.h"
 #include "ctrl/protocol.h"
@@ -21,7 +23,7 @@ namespace vsgate {
 struct ControlServerOptions {
   std::string path = "/run/vsgate/control.sock";
   mode_t mode = 0660;
-  std::string group = "vsgate";  // chown the socket to it when the group exists; "" = don't
+  std::string group = "vsgate";      // chown the socket to it when the group exists; "" = don't
   size_t max_request_bytes = 65536;  // longer request line -> error reply, then close
   size_t max_clients = 64;           // further connections get an error reply and are closed
   // A client that is mid-request (or has not read its pending reply) for this long is dropped.
@@ -80,6 +82,7 @@ class ControlServer {
 
   void accept_clients();
   void reject(UniqueFd fd);
+  void set_listen_interest(uint32_t events);
   // Each returns false when the client was closed (and destroyed).
   bool on_client_event(Client& client, uint32_t events);
   bool read_input(Client& client);
@@ -97,12 +100,15 @@ class ControlServer {
   CommandTable commands_;
   UniqueFd listen_;
   UniqueFd epoll_;
-  UniqueFd timer_;  // timerfd in the epoll set: fires at the next client deadline
+  UniqueFd timer_;        // timerfd in the epoll set: fires at the next client deadline
   dev_t socket_dev_ = 0;  // identity of the socket file we bound, so we unlink only our own
   ino_t socket_ino_ = 0;
-  uint64_t generation_ = 0;  // poll() calls, to handle each client once per call
+  std::optional<Clock::time_point> accept_resume_;  // accepting paused after EMFILE until then
+  bool accept_failing_ = false;
+  uint64_t generation_ = 0;      // poll() calls, to handle each client once per call
   uint64_t next_client_id_ = 2;  // 0 = listen socket, 1 = timer in epoll data
   std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_;
+  std::vector<char> read_buffer_;
   ControlServerCounters counters_;
 };
 

@@ -1,5 +1,6 @@
 #include "ctrl/protocol.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -8,7 +9,37 @@ namespace {
 
 // Echoed names are cut so that a 64 KiB "cmd" does not come back as a 64 KiB error.
 constexpr size_t kMaxEchoedName = 64;
-constexpr const char* kSerializeError = R"({"ok":false,"error":"internal error: cannot serialize reply"})";
+constexpr const char* kSerializeError =
+    R"({"ok":false,"error":"internal error: cannot serialize reply"})";
+
+// nlohmann parses iteratively, but copying, comparing and dumping a value recurse: a request
+// nested thousands of levels deep must not get that far (it overflows the stack).
+constexpr int kMaxNesting = 64;
+
+// The deepest [ / { nesting outside strings; stops counting once past kMaxNesting.
+int nesting_depth(std::string_view text) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+      if (max_depth > kMaxNesting) break;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
 
 std::string quote_name(std::string_view name) {
   if (name.size() <= kMaxEchoedName) return "'" + std::string(name) + "'";
@@ -101,6 +132,10 @@ bool CommandTable::contains(std::string_view name) const {
 
 CommandTable::Reply CommandTable::handle(std::string_view request_line) const {
   try {
+    if (nesting_depth(request_line) > kMaxNesting) {
+      return error("malformed request: nested deeper than " + std::to_string(kMaxNesting) +
+                   " levels");
+    }
     Json request;
     try {
       request = Json::parse(request_line);

@@ -35,28 +35,29 @@ constexpr CommandSpec kCommands[] = {
 
 // Global options may appear before the command; in subcommand mode also after it.
 po::options_description global_options() {
-  po::options_description desc("Options");
+  po::options_description desc("Options", 100, 50);
+  // clang-format off
   desc.add_options()
       ("socket", po::value<std::string>()->value_name("PATH"),
-       "control socket of vsgated (default: $VSGATE_SOCKET, else /run/vsgate/control.sock)")
+       "control socket (default: $VSGATE_SOCKET, else /run/vsgate/control.sock)")
       ("json", "print the daemon's result as JSON instead of tables")
       ("timeout", po::value<int>()->value_name("MS"),
        "give up when vsgated has not answered within MS milliseconds (default 5000)")
       ("help,h", "show this help and exit")
       ("version", "show the version of vsgatectl and exit");
+  // clang-format on
   return desc;
 }
 
-constexpr int kStyle = po::command_line_style::default_style &
-                       ~po::command_line_style::allow_guessing;
+constexpr int kStyle =
+    po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
 
 bool is_global_option(std::string_view arg, bool& takes_value) {
   takes_value = false;
   if (arg == "-h") return true;
   if (!arg.starts_with("--") || arg == "--") return false;
-  std::string_view name = arg.substr(2, arg.find('=') == std::string_view::npos
-                                            ? std::string_view::npos
-                                            : arg.find('=') - 2);
+  std::string_view name = arg.substr(
+      2, arg.find('=') == std::string_view::npos ? std::string_view::npos : arg.find('=') - 2);
   if (name == "socket" || name == "timeout") {
     takes_value = arg.find('=') == std::string_view::npos;
     return true;
@@ -139,8 +140,9 @@ std::string usage() {
       "Commands:\n";
   Table commands({{""}, {""}});
   for (const auto& spec : kCommands) {
-    commands.add_row({std::string(spec.noun) + " " + spec.verb + (spec.optional_name ? " [NAME]" : ""),
-                      spec.help});
+    commands.add_row(
+        {std::string(spec.noun) + " " + spec.verb + (spec.optional_name ? " [NAME]" : ""),
+         spec.help});
   }
   commands.add_row({"version", "versions of vsgated and DPDK"});
   text += commands.render(false, "  ");
@@ -173,12 +175,9 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args,
       all.add_options()("words", po::value<std::vector<std::string>>(&words));
       po::positional_options_description positional;
       positional.add("words", -1);
-      po::store(po::command_line_parser(args)
-                    .options(all)
-                    .positional(positional)
-                    .style(kStyle)
-                    .run(),
-                vm);
+      po::store(
+          po::command_line_parser(args).options(all).positional(positional).style(kStyle).run(),
+          vm);
     }
     po::notify(vm);
     if (auto st = apply_globals(vm, env_socket, inv.global); !st) return st.error();
@@ -223,7 +222,8 @@ int run(const std::vector<std::string>& args, const char* env_socket, std::ostre
       case Mode::command:
         break;
     }
-    Result<ControlClient> client = ControlClient::connect(inv->global.socket, inv->global.timeout_ms);
+    Result<ControlClient> client =
+        ControlClient::connect(inv->global.socket, inv->global.timeout_ms);
     if (!client) {
       err << "vsgatectl: " << client.message() << "\n";
       return kExitFailure;

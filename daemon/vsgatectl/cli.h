@@ -32,15 +32,14 @@ enum class Mode { help, version, command, ipvsadm };
 struct Invocation {
   Mode mode = Mode::help;
   GlobalOptions global;
-  std::string command;       // Mode::command: protocol command, e.g. "port.stats"
-  Json args = Json::object();  // Mode::command: its args, e.g. {"name": "dpdk0"}
+  std::string command;                    // Mode::command: protocol command, e.g. "port.stats"
+  Json args = Json::object();             // Mode::command: its args, e.g. {"name": "dpdk0"}
   std::vector<std::string> ipvsadm_args;  // Mode::ipvsadm: the arguments from the first option on
 };
 
 // Parses the arguments (without argv[0]). env_socket is $VSGATE_SOCKET or nullptr. The error
 // message is meant for "vsgatectl: MESSAGE" followed by the --help hint.
-Result<Invocation> parse_command_line(const std::vector<std::string>& args,
-                                      const char* env_socket);
+Result<Invocation> parse_command_line(const std::vector<std::string>& args, const char* env_socket);
 
 std::string usage();  // the --help text
 

@@ -187,8 +187,8 @@ std::string format_lcore_stats(const Json& result) {
               {"INJECT-DROP", Align::right},
               {"FWD", Align::right},
               {"DROP", Align::right}});
-  Table queues({{"LCORE", Align::right}, {"PORT"}, {"QUEUE", Align::right},
-                {"PACKETS", Align::right}});
+  Table queues(
+      {{"LCORE", Align::right}, {"PORT"}, {"QUEUE", Align::right}, {"PACKETS", Align::right}});
   Table drops({{"LCORE", Align::right}, {"REASON"}, {"PACKETS", Align::right}});
   for (const Json& lc : list(result, "lcores")) {
     const Json& avg = field(lc, "avg_rx_burst");

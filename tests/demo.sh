@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# vsgate demo: installs the build dependencies, builds, starts vsgated in a network-namespace lab
+# and shows traffic going through the DPDK data plane and the exception path. Needs root.
+#
+#   client 10.0.0.2 ── veth ── [dpdk0  vsgated  dpdk1] ── veth ── server 10.0.1.2
+#                                 │ dpdk0.kni   │ dpdk1.kni
+#                              host stack of the appliance (10.0.0.1, 10.0.1.1)
+#
+# Usage: tests/demo.sh            (from anywhere; BUILD_DIR=build by default)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+VSGATED=$BUILD_DIR/daemon/vsgated
+VSGATECTL=$BUILD_DIR/daemon/vsgatectl/vsgatectl
+LAB=$ROOT/tests/lab/lab.sh
+export LAB_PREFIX=${LAB_PREFIX:-vsd$(printf '%05d' $(($$ % 100000)))}
+unset LAB_RUN_DIR
+
+step=0
+section() {
+  step=$((step + 1))
+  if [[ -t 1 ]]; then
+    printf '\n\033[1m=== %d. %s\033[0m\n' "$step" "$1"
+  else
+    printf '\n=== %d. %s\n' "$step" "$1"
+  fi
+  shift
+  local line
+  for line in "$@"; do echo "    $line"; done
+}
+run() { echo "\$ $*"; "$@"; }
+# True while PID exists and is not a zombie (an un-waited child still answers kill -0).
+is_running() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n "$state" && "$state" != Z ]]
+}
+
+if ((EUID != 0)); then
+  echo "demo: needs root (network namespaces, DPDK); run it as root" >&2
+  exit 1
+fi
+
+TMP=$(mktemp -d /tmp/vsgate-demo.XXXXXX)
+CONF=$TMP/vsgate.conf
+DAEMON_LOG=$TMP/vsgated.log
+DAEMON_PID=""
+LAB_IS_UP=0
+
+cleanup() {
+  local rc=$?
+  set +e
+  trap - EXIT INT TERM
+  if [[ -n "$DAEMON_PID" ]] && is_running "$DAEMON_PID"; then
+    echo "demo: stopping vsgated (pid $DAEMON_PID)"
+    kill -TERM "$DAEMON_PID"
+    for _ in $(seq 100); do is_running "$DAEMON_PID" || break; sleep 0.1; done
+    kill -KILL "$DAEMON_PID" 2>/dev/null
+    wait "$DAEMON_PID" 2>/dev/null
+  fi
+  if ((LAB_IS_UP)); then
+    echo "demo: tearing down the lab ($LAB_PREFIX)"
+    "$LAB" down
+  fi
+  rm -rf -- "$TMP"
+  if ((rc != 0)); then echo "demo: FAILED (exit $rc)" >&2; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+section "Installing build dependencies" "packaging/install-deps.sh installs what is missing."
+run "$ROOT/packaging/install-deps.sh"
+
+section "Building (RelWithDebInfo, Ninja) into $BUILD_DIR"
+echo "\$ cmake -S $ROOT -B $BUILD_DIR -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo"
+if ! cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$TMP/cmake.log" 2>&1; then
+  cat "$TMP/cmake.log" >&2
+  exit 1
+fi
+run ninja -C "$BUILD_DIR" vsgated vsgatectl  # the tests are built by tests/run_all.sh
+for f in "$VSGATED" "$VSGATECTL"; do
+  [[ -x "$f" ]] || { echo "demo: $f was not built" >&2; exit 1; }
+done
+
+section "Creating the lab (namespaces $LAB_PREFIX-client, $LAB_PREFIX-app, $LAB_PREFIX-server)" \
+  "The app namespace holds vsgated; its veths veth0/veth1 become DPDK ports dpdk0/dpdk1 (AF_XDP)."
+LAB_IS_UP=1
+run "$LAB" up
+"$LAB" status
+
+section "vsgated configuration ($CONF)"
+"$LAB" config | tee "$CONF"
+SOCK=$(sed -n 's/^control_socket *= *//p' "$CONF")
+mkdir -p "$(dirname "$SOCK")"
+ctl() { "$VSGATECTL" --socket "$SOCK" "$@"; }
+
+section "Starting vsgated in $LAB_PREFIX-app" "log: $DAEMON_LOG"
+run "$VSGATED" --check --config "$CONF"
+ip netns exec "$LAB_PREFIX-app" "$VSGATED" --config "$CONF" >"$DAEMON_LOG" 2>&1 &
+DAEMON_PID=$!
+echo "vsgated pid $DAEMON_PID; waiting up to 30 s for the control socket $SOCK"
+ready=0
+for _ in $(seq 300); do
+  if ctl version >/dev/null 2>&1; then ready=1; break; fi
+  is_running "$DAEMON_PID" || break
+  sleep 0.1
+done
+if ((!ready)); then
+  echo "demo: vsgated did not become ready; its log:" >&2
+  cat "$DAEMON_LOG" >&2
+  exit 1
+fi
+run ctl version
+section "Exception-path interfaces in the app namespace" \
+  "vsgated created dpdk0.kni/dpdk1.kni (TAP PMD) and gave them the configured addresses."
+run ip -n "$LAB_PREFIX-app" -br addr show
+
+section "Ping the appliance (client -> 10.0.0.1)" \
+  "Echo requests enter dpdk0, are punted to dpdk0.kni; the host stack's replies are injected back."
+run ip netns exec "$LAB_PREFIX-client" ping -c 3 -i 0.3 10.0.0.1
+
+section "Ping the server through the appliance (client -> 10.0.1.2)" \
+  "First packets go through the host stack until the neighbour 10.0.1.2 is learned;" \
+  "then the data plane forwards them itself (TTL decrement, incremental checksum)."
+run ip netns exec "$LAB_PREFIX-client" ping -c 5 -i 0.3 10.0.1.2
+
+section "Port statistics" "ethdev counters of dpdk0/dpdk1 (ipackets, opackets, drops)."
+run ctl port stats
+section "Lcore statistics" "Per-worker rx/tx, punted to / injected from the host, forwarded, drops."
+run ctl lcore stats
+section "Neighbours" "Mirrored from the host stack (netlink + /proc/net/arp)."
+run ctl neigh show
+section "Routes" "Mirrored from the host stack's routing table."
+run ctl route show
+section "Addresses" "The appliance's own addresses (on the kni interfaces)."
+run ctl addr show
+
+section "Stopping vsgated (SIGTERM)"
+kill -TERM "$DAEMON_PID"
+for _ in $(seq 100); do is_running "$DAEMON_PID" || break; sleep 0.1; done
+if is_running "$DAEMON_PID"; then
+  echo "demo: vsgated still running 10 s after SIGTERM" >&2
+  exit 1
+fi
+daemon_rc=0
+wait "$DAEMON_PID" || daemon_rc=$?
+DAEMON_PID=""
+echo "vsgated exited with status $daemon_rc; last lines of its log:"
+tail -n 5 "$DAEMON_LOG"
+
+section "Tearing down the lab"
+"$LAB" down
+LAB_IS_UP=0
+echo
+if ((daemon_rc != 0)); then
+  echo "demo: vsgated exited with status $daemon_rc on SIGTERM" >&2
+  exit 1
+fi
+echo "demo: done"

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Builds vsgate twice and runs every test:
+#   build/       RelWithDebInfo: all tests (labels unit, packet, e2e)
+#   build-asan/  -DVSGATE_SANITIZE=ON (ASan + UBSan): unit and packet tests
+# Prints a summary and exits non-zero if any step failed. The e2e tests need root.
+# Usage: tests/run_all.sh   (env: JOBS to limit build parallelism)
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+
+JOBS=${JOBS:-$(nproc)}
+export CTEST_PARALLEL_LEVEL=${CTEST_PARALLEL_LEVEL:-$JOBS}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+STEPS=()      # "name|status|detail"
+FAILED_STEPS=0
+TESTS_PASSED=0
+TESTS_FAILED=0
+
+banner() { printf '\n==================== %s ====================\n' "$*"; }
+
+record() {  # record NAME RC [DETAIL]
+  local status=ok
+  if (($2 != 0)); then status="FAILED (exit $2)"; FAILED_STEPS=$((FAILED_STEPS + 1)); fi
+  STEPS+=("$1|$status|${3:-}")
+}
+
+# run_ctest NAME ARGS...: runs ctest, tallies its "N tests failed out of M" line.
+run_ctest() {
+  local name=$1 log rc total failed detail
+  shift
+  log=$(mktemp)
+  banner "$name: ctest $*"
+  ctest "$@" --output-on-failure 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  # ctest's closing line: "NN% tests passed, F tests failed out of T"
+  local re='s/.* tests passed, \([0-9]\+\) tests\{0,1\} failed out of \([0-9]\+\).*/\1 \2/p'
+  read -r failed total < <(sed -n "$re" "$log" | tail -n 1)
+  if [[ -n "${total:-}" ]]; then
+    TESTS_PASSED=$((TESTS_PASSED + total - failed))
+    TESTS_FAILED=$((TESTS_FAILED + failed))
+    detail="$((total - failed))/$total tests passed"
+  elif grep -q "No tests were found" "$log"; then
+    detail="no tests with these labels yet"
+    rc=0
+  else
+    detail="no ctest summary"
+    ((rc == 0)) && rc=1
+  fi
+  rm -f "$log"
+  record "$name" "$rc" "$detail"
+}
+
+build() {  # build NAME DIR CMAKE_ARGS...
+  local name=$1 dir=$2 rc
+  shift 2
+  banner "$name: configure and build $dir"
+  cmake -S "$ROOT" -B "$dir" -G Ninja "$@" && ninja -C "$dir" -j "$JOBS"
+  rc=$?
+  record "$name" "$rc"
+  return "$rc"
+}
+
+banner "install dependencies"
+"$ROOT/packaging/install-deps.sh"
+record "install-deps" $?
+
+if build "build" build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+  run_ctest "tests (build)" --test-dir build
+else
+  record "tests (build)" 1 "not run: build failed"
+fi
+
+if build "build-asan" build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVSGATE_SANITIZE=ON; then
+  run_ctest "unit tests (build-asan)" --test-dir build-asan -L unit
+  run_ctest "packet tests (build-asan)" --test-dir build-asan -L packet
+else
+  record "unit tests (build-asan)" 1 "not run: build failed"
+  record "packet tests (build-asan)" 1 "not run: build failed"
+fi
+
+banner "summary"
+for s in "${STEPS[@]}"; do
+  IFS='|' read -r name status detail <<<"$s"
+  printf '  %-28s %-18s %s\n' "$name" "$status" "$detail"
+done
+echo
+((FAILED_STEPS > 0)) && echo "run_all: $FAILED_STEPS step(s) failed"
+echo "run_all: $TESTS_PASSED passed, $TESTS_FAILED failed"
+((FAILED_STEPS == 0))

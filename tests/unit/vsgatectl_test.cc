@@ -1,0 +1,501 @@
+// vsgatectl: command-line parsing, table formatting, and the program end to end (in-process via
+// run() and as the built binary).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ctrl/control_server.h"
+#include "vsgatectl/cli.h"
+#include "vsgatectl/format.h"
+
+extern char** environ;
+
+namespace vsgate::vsgatectl {
+namespace {
+
+using Args = std::vector<std::string>;
+
+Invocation parse_ok(const Args& args, const char* env = nullptr) {
+  auto inv = parse_command_line(args, env);
+  EXPECT_TRUE(inv.ok()) << (inv.ok() ? "" : inv.message());
+  return inv.ok() ? *inv : Invocation{};
+}
+
+std::string parse_error(const Args& args) {
+  auto inv = parse_command_line(args, nullptr);
+  EXPECT_FALSE(inv.ok());
+  return inv.ok() ? "" : inv.message();
+}
+
+// ---- parsing ----
+
+TEST(VsgatectlParse, EachCommand) {
+  struct Case {
+    Args args;
+    const char* cmd;
+    Json args_json;
+  };
+  for (const Case& c : {
+           Case{{"port", "show"}, "port.show", Json::object()},
+           Case{{"port", "stats"}, "port.stats", Json::object()},
+           Case{{"port", "stats", "dpdk1"}, "port.stats", Json{{"name", "dpdk1"}}},
+           Case{{"lcore", "stats"}, "lcore.stats", Json::object()},
+           Case{{"neigh", "show"}, "neigh.show", Json::object()},
+           Case{{"route", "show"}, "route.show", Json::object()},
+           Case{{"addr", "show"}, "addr.show", Json::object()},
+           Case{{"version"}, "version", Json::object()},
+       }) {
+    Invocation inv = parse_ok(c.args);
+    EXPECT_EQ(inv.mode, Mode::command);
+    EXPECT_EQ(inv.command, c.cmd);
+    EXPECT_EQ(inv.args, c.args_json) << c.cmd;
+    EXPECT_EQ(inv.global.socket, "/run/vsgate/control.sock");
+    EXPECT_FALSE(inv.global.json);
+    EXPECT_EQ(inv.global.timeout_ms, 5000);
+  }
+}
+
+TEST(VsgatectlParse, GlobalOptionsBeforeAndAfterTheCommand) {
+  Invocation inv =
+      parse_ok({"--json", "--socket", "/tmp/x.sock", "--timeout", "250", "port", "show"});
+  EXPECT_TRUE(inv.global.json);
+  EXPECT_EQ(inv.global.socket, "/tmp/x.sock");
+  EXPECT_EQ(inv.global.timeout_ms, 250);
+  EXPECT_EQ(inv.command, "port.show");
+
+  inv = parse_ok({"port", "stats", "dpdk0", "--json", "--socket=/tmp/y.sock", "--timeout=9"});
+  EXPECT_TRUE(inv.global.json);
+  EXPECT_EQ(inv.global.socket, "/tmp/y.sock");
+  EXPECT_EQ(inv.global.timeout_ms, 9);
+  EXPECT_EQ(inv.args, (Json{{"name", "dpdk0"}}));
+}
+
+TEST(VsgatectlParse, SocketFromEnvironmentUnlessGiven) {
+  EXPECT_EQ(parse_ok({"port", "show"}, "/env.sock").global.socket, "/env.sock");
+  EXPECT_EQ(parse_ok({"--socket", "/opt.sock", "port", "show"}, "/env.sock").global.socket,
+            "/opt.sock");
+  EXPECT_EQ(parse_ok({"port", "show"}, "").global.socket, "/run/vsgate/control.sock");
+}
+
+TEST(VsgatectlParse, HelpAndVersion) {
+  EXPECT_EQ(parse_ok({"--help"}).mode, Mode::help);
+  EXPECT_EQ(parse_ok({"-h"}).mode, Mode::help);
+  EXPECT_EQ(parse_ok({"help"}).mode, Mode::help);
+  EXPECT_EQ(parse_ok({"port", "show", "--help"}).mode, Mode::help);
+  EXPECT_EQ(parse_ok({"--version"}).mode, Mode::version);
+}
+
+TEST(VsgatectlParse, BadUsage) {
+  EXPECT_EQ(parse_error({"--json"}), "missing command");
+  EXPECT_EQ(parse_error({"frobnicate"}), "unknown command 'frobnicate'");
+  EXPECT_EQ(parse_error({"port"}), "'port' needs a subcommand: show, stats");
+  EXPECT_EQ(parse_error({"port", "delete"}),
+            "unknown command 'port delete' (expected: show, stats)");
+  EXPECT_EQ(parse_error({"port", "show", "dpdk0"}), "too many arguments for 'port show'");
+  EXPECT_EQ(parse_error({"port", "stats", "a", "b"}), "too many arguments for 'port stats'");
+  EXPECT_EQ(parse_error({"version", "x"}), "too many arguments for 'version'");
+  EXPECT_EQ(parse_error({"port", "show", "--bogus"}), "unrecognised option '--bogus'");
+  EXPECT_EQ(parse_error({"--timeout", "abc", "port", "show"}),
+            "the argument ('abc') for option '--timeout' is invalid");
+  EXPECT_EQ(parse_error({"--timeout", "0", "port", "show"}),
+            "--timeout must be a positive number of milliseconds");
+  EXPECT_EQ(parse_error({"port", "show", "--socket"}),
+            "the required argument for option '--socket' is missing");
+  EXPECT_EQ(parse_error({"--socket", "", "port", "show"}), "--socket needs a path");
+  EXPECT_EQ(parse_error({"--json=yes", "port", "show"}),
+            "option '--json' does not take any arguments");
+  // No abbreviations: they would collide with ipvsadm's long options later.
+  EXPECT_EQ(parse_error({"port", "show", "--js"}), "unrecognised option '--js'");
+}
+
+TEST(VsgatectlParse, IpvsadmStyleIsRecognised) {
+  Invocation inv = parse_ok({"-A", "-t", "10.0.0.1:80", "-s", "rr"});
+  EXPECT_EQ(inv.mode, Mode::ipvsadm);
+  EXPECT_EQ(inv.ipvsadm_args, (Args{"-A", "-t", "10.0.0.1:80", "-s", "rr"}));
+
+  inv = parse_ok({"--socket", "/s.sock", "--json", "-L", "-n", "--stats"});
+  EXPECT_EQ(inv.mode, Mode::ipvsadm);
+  EXPECT_EQ(inv.global.socket, "/s.sock");
+  EXPECT_TRUE(inv.global.json);
+  EXPECT_EQ(inv.ipvsadm_args, (Args{"-L", "-n", "--stats"}));
+
+  // An unknown long option first is ipvsadm's too (--add-laddr, --stats, ...).
+  EXPECT_EQ(parse_ok({"--add-laddr", "-z", "10.0.0.9"}).mode, Mode::ipvsadm);
+  // A global option's value is not mistaken for the first argument.
+  inv = parse_ok({"--socket", "-weird.sock", "port", "show"});
+  EXPECT_EQ(inv.mode, Mode::command);
+  EXPECT_EQ(inv.global.socket, "-weird.sock");
+}
+
+// ---- formatting ----
+
+const Json kPortShow = Json::parse(R"({"ports": [
+  {"id": 0, "name": "dpdk0", "device": "net_af_xdp0,iface=veth0", "driver": "net_af_xdp",
+   "mac": "02:00:00:00:00:01", "mtu": 1500, "link_up": true, "speed_mbps": 10000,
+   "duplex": "full", "rx_queues": 1, "tx_queues": 1,
+   "kni": "dpdk0.kni", "kni_backend": "tap", "kni_ifindex": 7},
+  {"id": 1, "name": "uplink", "device": "0000:03:00.0", "driver": "net_ixgbe",
+   "mac": "aa:bb:cc:dd:ee:ff", "mtu": 9000, "link_up": false, "speed_mbps": 0,
+   "duplex": "half", "rx_queues": 16, "tx_queues": 16,
+   "kni": "", "kni_backend": "", "kni_ifindex": 0}]})");
+
+TEST(VsgatectlFormat, PortShow) {
+  EXPECT_EQ(format_port_show(kPortShow),
+            "ID  NAME    DRIVER      MAC                 MTU  LINK  SPEED  RXQ  TXQ  KNI\n"
+            " 0  dpdk0   net_af_xdp  02:00:00:00:00:01  1500  up      10G    1    1  dpdk0.kni\n"
+            " 1  uplink  net_ixgbe   aa:bb:cc:dd:ee:ff  9000  down      -   16   16  -\n");
+}
+
+TEST(VsgatectlFormat, EmptyAndMalformedResultsStillPrintHeaders) {
+  EXPECT_EQ(format_port_show(Json::object()),
+            "ID  NAME  DRIVER  MAC  MTU  LINK  SPEED  RXQ  TXQ  KNI\n");
+  EXPECT_EQ(format_neigh_show(Json{{"neighbours", "oops"}}), "IP  MAC  PORT  KNI\n");
+  // Unknown or mistyped fields print as "-", extra ones are ignored.
+  EXPECT_EQ(format_addr_show(Json::parse(R"({"addresses": [{"address": 5, "extra": 1}, 7]})")),
+            "ADDRESS  PORT  KNI\n"
+            "5        -     -\n"
+            "-        -     -\n");
+}
+
+TEST(VsgatectlFormat, PortStats) {
+  Json result = Json::parse(R"({"ports": [
+    {"id": 0, "name": "dpdk0", "ipackets": 10, "opackets": 9, "ibytes": 980, "obytes": 882,
+     "imissed": 0, "ierrors": 0, "oerrors": 0, "rx_nombuf": 0, "nic_drop_ratio": 0.0,
+     "xstats": {"rx_good_packets": 10, "tx_good_packets": 9, "rx_q0_errors": 0}},
+    {"id": 1, "name": "dpdk1", "ipackets": 18446744073709551615, "opackets": 0, "ibytes": 0,
+     "obytes": 0, "imissed": 250, "ierrors": 1, "oerrors": 2, "rx_nombuf": 3,
+     "nic_drop_ratio": 0.0123, "xstats": {}}]})");
+  EXPECT_EQ(format_port_stats(result),
+            "dpdk0 (port 0)\n"
+            "  ipackets           10\n"
+            "  opackets            9\n"
+            "  ibytes            980\n"
+            "  obytes            882\n"
+            "  imissed             0\n"
+            "  ierrors             0\n"
+            "  oerrors             0\n"
+            "  rx_nombuf           0\n"
+            "  nic_drop_ratio  0.00%\n"
+            "  xstats:\n"
+            "    rx_good_packets  10\n"
+            "    rx_q0_errors      0\n"
+            "    tx_good_packets   9\n"
+            "\n"
+            "dpdk1 (port 1)\n"
+            "  ipackets        18446744073709551615\n"
+            "  opackets                           0\n"
+            "  ibytes                             0\n"
+            "  obytes                             0\n"
+            "  imissed                          250\n"
+            "  ierrors                            1\n"
+            "  oerrors                            2\n"
+            "  rx_nombuf                          3\n"
+            "  nic_drop_ratio                 1.23%\n");
+}
+
+TEST(VsgatectlFormat, LcoreStats) {
+  Json result = Json::parse(R"({"lcores": [
+    {"lcore": 1, "worker": 0, "rx_iterations": 123456, "rx_packets": 10, "rx_bursts": 8,
+     "avg_rx_burst": 1.25,
+     "rx_queues": [{"port": "dpdk0", "queue": 0, "packets": 10},
+                   {"port": "dpdk1", "queue": 0, "packets": 0}],
+     "tx_packets": 9, "tx_drops": 0, "punted": 4, "punt_drops": 0, "injected": 5,
+     "inject_drops": 0, "forwarded": 2,
+     "dropped": {"runt": 0, "bad_ipv4": 3, "no_route": 1}, "dropped_total": 4},
+    {"lcore": 12, "worker": 1, "rx_iterations": 99, "rx_packets": 0, "rx_bursts": 0,
+     "avg_rx_burst": 0, "rx_queues": [{"port": "dpdk0", "queue": 1, "packets": 0}],
+     "tx_packets": 0, "tx_drops": 0, "punted": 0, "punt_drops": 0, "injected": 0,
+     "inject_drops": 0, "forwarded": 0, "dropped": {"runt": 0}, "dropped_total": 0}],
+    "exception_path": {"to_host": 4, "to_host_drops": 0, "from_host": 5, "from_host_drops": 1}})");
+  EXPECT_EQ(format_lcore_stats(result),
+            "LCORE  WORKER  RX-ITER  RX-PKTS  AVG-BURST  TX-PKTS  TX-DROP  PUNT  PUNT-DROP  INJECT"
+            "  INJECT-DROP  FWD  DROP\n"
+            "    1       0   123456       10       1.25        9        0     4          0       5"
+            "            0    2     4\n"
+            "   12       1       99        0       0.00        0        0     0          0       0"
+            "            0    0     0\n"
+            "\n"
+            "rx queues:\n"
+            "LCORE  PORT   QUEUE  PACKETS\n"
+            "    1  dpdk0      0       10\n"
+            "    1  dpdk1      0        0\n"
+            "   12  dpdk0      1        0\n"
+            "\n"
+            "drops by reason:\n"
+            "LCORE  REASON    PACKETS\n"
+            "    1  bad_ipv4        3\n"
+            "    1  no_route        1\n"
+            "\n"
+            "exception path: to host 4 (drops 0), from host 5 (drops 1)\n");
+
+  result["lcores"][0]["dropped"] = {{"runt", 0}};
+  EXPECT_NE(format_lcore_stats(result).find("\ndrops by reason: none\n"), std::string::npos);
+}
+
+TEST(VsgatectlFormat, NeighRouteAddr) {
+  EXPECT_EQ(format_neigh_show(Json::parse(R"({"neighbours": [
+    {"ip": "10.0.0.2", "mac": "aa:bb:cc:dd:ee:ff", "port": "dpdk0", "kni": "dpdk0.kni"},
+    {"ip": "192.168.100.254", "mac": "02:00:00:00:00:09", "port": "dpdk1", "kni": "dpdk1.kni"}
+  ]})")),
+            "IP               MAC                PORT   KNI\n"
+            "10.0.0.2         aa:bb:cc:dd:ee:ff  dpdk0  dpdk0.kni\n"
+            "192.168.100.254  02:00:00:00:00:09  dpdk1  dpdk1.kni\n");
+  EXPECT_EQ(format_route_show(Json::parse(R"({"routes": [
+    {"prefix": "10.0.1.0/24", "gateway": "", "port": "dpdk1", "kni": "dpdk1.kni"},
+    {"prefix": "0.0.0.0/0", "gateway": "10.0.0.254", "port": "dpdk0", "kni": "dpdk0.kni"}
+  ]})")),
+            "PREFIX       GATEWAY     PORT   KNI\n"
+            "10.0.1.0/24  -           dpdk1  dpdk1.kni\n"
+            "0.0.0.0/0    10.0.0.254  dpdk0  dpdk0.kni\n");
+  EXPECT_EQ(format_addr_show(Json::parse(R"({"addresses": [
+    {"address": "10.0.0.1/24", "port": "dpdk0", "kni": "dpdk0.kni"}]})")),
+            "ADDRESS      PORT   KNI\n"
+            "10.0.0.1/24  dpdk0  dpdk0.kni\n");
+}
+
+TEST(VsgatectlFormat, VersionJsonAndDispatch) {
+  Json version = {{"version", "0.1.0"}, {"dpdk", "DPDK 22.11.11"}};
+  EXPECT_EQ(format_version(version), "vsgated 0.1.0 (DPDK 22.11.11)\n");
+  EXPECT_EQ(format_result("version", version), "vsgated 0.1.0 (DPDK 22.11.11)\n");
+  EXPECT_EQ(format_json(version),
+            "{\n  \"dpdk\": \"DPDK 22.11.11\",\n  \"version\": \"0.1.0\"\n}\n");
+  EXPECT_EQ(format_result("future.cmd", Json{{"a", 1}}), "{\n  \"a\": 1\n}\n");
+}
+
+TEST(VsgatectlFormat, Helpers) {
+  EXPECT_EQ(format_speed(Json(10000)), "10G");
+  EXPECT_EQ(format_speed(Json(2500)), "2.5G");
+  EXPECT_EQ(format_speed(Json(100)), "100M");
+  EXPECT_EQ(format_speed(Json(0)), "-");
+  EXPECT_EQ(format_speed(Json(4294967295u)), "-");
+  EXPECT_EQ(format_speed(Json("fast")), "-");
+  EXPECT_EQ(format_percent(0.0), "0.00%");
+  EXPECT_EQ(format_percent(0.5), "50.00%");
+  EXPECT_EQ(format_percent(1.0), "100.00%");
+  EXPECT_EQ(format_percent(1e-7), "<0.01%");
+}
+
+TEST(VsgatectlFormat, TableAlignment) {
+  Table t({{"NAME"}, {"COUNT", Table::Align::right}, {"NOTE"}});
+  t.add_row({"a", "1", ""});
+  t.add_row({"longer", "12345678", "x"});
+  t.add_row({"short"});
+  EXPECT_EQ(t.render(),
+            "NAME       COUNT  NOTE\n"
+            "a              1\n"
+            "longer  12345678  x\n"
+            "short\n");
+  EXPECT_EQ(t.render(false, "> "),
+            "> a              1\n"
+            "> longer  12345678  x\n"
+            "> short\n");
+}
+
+// ---- the program ----
+
+struct RunResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+RunResult run_in_process(const Args& args, const char* env = nullptr) {
+  std::ostringstream out, err;
+  RunResult r;
+  r.status = run(args, env, out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/vsgatectl-test-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) std::abort();
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs the built vsgatectl binary with `args` and VSGATE_SOCKET=env_socket (unset when null).
+RunResult run_binary(const Args& args, const char* env_socket = nullptr) {
+  TempDir dir;
+  std::string out_path = dir.path() + "/out", err_path = dir.path() + "/err";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  std::vector<std::string> argv_storage = {VSGATECTL_BINARY};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!std::string_view(*e).starts_with("VSGATE_SOCKET=")) env_storage.push_back(*e);
+  }
+  if (env_socket != nullptr) env_storage.push_back(std::string("VSGATE_SOCKET=") + env_socket);
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  RunResult r;
+  pid_t pid;
+  int rc = posix_spawn(&pid, VSGATECTL_BINARY, &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0) << VSGATECTL_BINARY;
+  if (rc != 0) return r;
+  int wstatus = 0;
+  ::waitpid(pid, &wstatus, 0);
+  r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  return r;
+}
+
+TEST(VsgatectlRun, DaemonNotRunning) {
+  TempDir dir;
+  std::string path = dir.path() + "/control.sock";
+  std::string expected = "vsgatectl: cannot connect to " + path +
+                         ": No such file or directory (is vsgated running?)\n";
+  RunResult r = run_in_process({"--socket", path, "port", "show"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, expected);
+  EXPECT_EQ(r.out, "");
+
+  r = run_binary({"port", "show"}, path.c_str());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, expected);
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(VsgatectlRun, DefaultSocketPathInTheMessage) {
+  if (std::filesystem::exists("/run/vsgate/control.sock")) GTEST_SKIP() << "a vsgated is running";
+  RunResult r = run_binary({"version"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err,
+            "vsgatectl: cannot connect to /run/vsgate/control.sock: No such file or directory "
+            "(is vsgated running?)\n");
+}
+
+TEST(VsgatectlRun, UsageErrorsExitTwoWithHint) {
+  RunResult r = run_in_process({"frobnicate"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err,
+            "vsgatectl: unknown command 'frobnicate'\n"
+            "Try 'vsgatectl --help' for more information.\n");
+  r = run_binary({});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "vsgatectl: missing command\nTry 'vsgatectl --help' for more information.\n");
+  r = run_binary({"-A", "-t", "10.0.0.1:80", "-s", "rr"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err,
+            "vsgatectl: ipvsadm-style options are not supported yet\n"
+            "Try 'vsgatectl --help' for more information.\n");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(VsgatectlRun, HelpAndVersion) {
+  RunResult r = run_binary({"--help"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(r.out.starts_with("Usage: vsgatectl [OPTIONS] COMMAND...\n")) << r.out;
+  for (const char* s :
+       {"port show", "port stats [NAME]", "lcore stats", "neigh show", "route show", "addr show",
+        "version", "--socket PATH", "--json", "--timeout MS", "VSGATE_SOCKET"}) {
+    EXPECT_NE(r.out.find(s), std::string::npos) << s;
+  }
+  r = run_binary({"--version"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, std::string("vsgatectl ") + VSGATE_VERSION + "\n");
+}
+
+// Against a real ControlServer with canned handlers.
+class VsgatectlServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ControlServerOptions options;
+    options.path = dir_.path() + "/control.sock";
+    auto server = ControlServer::listen(options);
+    ASSERT_TRUE(server.ok()) << server.message();
+    server_ = std::move(server.value());
+    server_->commands().add("version", [](const Json&) -> Result<Json> {
+      return Json{{"version", "0.1.0"}, {"dpdk", "DPDK 22.11.11"}};
+    });
+    server_->commands().add("port.show", [](const Json&) -> Result<Json> { return kPortShow; });
+    server_->commands().add("port.stats", [](const Json& args) -> Result<Json> {
+      auto name = required_string_arg(args, "name");
+      if (!name) return name.error();
+      return make_error("no such port: " + *name);
+    });
+    thread_ = std::thread([this] {
+      while (!stop_.load()) server_->poll(5);
+    });
+  }
+  void TearDown() override {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string socket() const { return server_->path(); }
+
+  TempDir dir_;
+  std::unique_ptr<ControlServer> server_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST_F(VsgatectlServerTest, HumanAndJsonOutput) {
+  RunResult r = run_in_process({"port", "show"}, socket().c_str());
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, format_port_show(kPortShow));
+  EXPECT_EQ(r.err, "");
+
+  r = run_binary({"--socket", socket(), "--json", "port", "show"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, kPortShow.dump(2) + "\n");
+
+  r = run_binary({"version"}, socket().c_str());
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "vsgated 0.1.0 (DPDK 22.11.11)\n");
+}
+
+TEST_F(VsgatectlServerTest, DaemonErrorReply) {
+  RunResult r = run_binary({"port", "stats", "dpdk9"}, socket().c_str());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "vsgatectl: no such port: dpdk9\n");
+  EXPECT_EQ(r.out, "");
+  r = run_in_process({"neigh", "show"}, socket().c_str());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "vsgatectl: unknown command 'neigh.show'\n");
+}
+
+}  // namespace
+}  // namespace vsgate::vsgatectl
