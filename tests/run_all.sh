@@ -43,8 +43,8 @@ run_ctest() {
     TESTS_FAILED=$((TESTS_FAILED + failed))
     detail="$((total - failed))/$total tests passed"
   elif grep -q "No tests were found" "$log"; then
-    detail="no tests with these labels yet"
-    rc=0
+    detail="no tests found: a missing test is a failure"
+    ((rc == 0)) && rc=1
   else
     detail="no ctest summary"
     ((rc == 0)) && rc=1

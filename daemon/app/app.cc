@@ -314,18 +314,15 @@ void App::update_status(uint64_t now) {
     links_[i] = l;
     up += l.up;
   }
-  uint64_t rx = 0, tx = 0, fwd = 0, punted = 0, dropped = 0;
-  for (const auto& w : workers_) {
-    rx += w->stats.rx_packets.get();
-    tx += w->stats.tx_packets.get();
-    fwd += w->stats.forwarded.get();
-    punted += w->stats.punted.get();
-    dropped += w->stats.dropped_total() + w->stats.tx_drops.get() + w->stats.punt_drops.get();
-  }
+  std::vector<const WorkerStats*> stats;
+  for (const auto& w : workers_) stats.push_back(&w->stats);
+  const WorkerTotals t = sum_worker_stats(stats);
+  const uint64_t dropped = t.dropped_total() + t.tx_drops + t.punt_drops + t.inject_drops;
   systemd_.status("ports " + std::to_string(up) + "/" + std::to_string(ports_.size()) +
-                  " up, workers " + std::to_string(workers_.size()) + ", rx " + std::to_string(rx) +
-                  " tx " + std::to_string(tx) + " fwd " + std::to_string(fwd) + " punt " +
-                  std::to_string(punted) + " drop " + std::to_string(dropped) + " pkts");
+                  " up, workers " + std::to_string(workers_.size()) + ", rx " +
+                  std::to_string(t.rx_packets) + " tx " + std::to_string(t.tx_packets) + " fwd " +
+                  std::to_string(t.forwarded) + " punt " + std::to_string(t.punted) + " drop " +
+                  std::to_string(dropped) + " pkts");
 }
 
 void App::run(const std::atomic<bool>& stop_requested) {

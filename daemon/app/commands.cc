@@ -108,8 +108,22 @@ void App::register_commands() {
                         {"dropped", dropped},
                         {"dropped_total", s.dropped_total()}});
     }
+    std::vector<const WorkerStats*> all;
+    for (const auto& w : workers_) all.push_back(&w->stats);
+    const WorkerTotals t = sum_worker_stats(all);
+    Json total_dropped = Json::object();
+    for (size_t r = 0; r < kDropReasonNames.size(); ++r)
+      total_dropped[std::string(kDropReasonNames[r])] = t.dropped[r];
+    Json total{{"rx_iterations", t.rx_iterations}, {"rx_packets", t.rx_packets},
+               {"rx_bursts", t.rx_bursts},
+               {"avg_rx_burst", t.rx_bursts ? static_cast<double>(t.rx_packets) / t.rx_bursts : 0.0},
+               {"tx_packets", t.tx_packets}, {"tx_drops", t.tx_drops}, {"punted", t.punted},
+               {"punt_drops", t.punt_drops}, {"injected", t.injected},
+               {"inject_drops", t.inject_drops}, {"forwarded", t.forwarded},
+               {"dropped", total_dropped}, {"dropped_total", t.dropped_total()}};
     const ExceptionPathStats& e = exception_path_->stats();
     return Json{{"lcores", lcores},
+                {"total", total},
                 {"exception_path",
                  {{"to_host", e.to_host.get()},
                   {"to_host_drops", e.to_host_drops.get()},

@@ -54,6 +54,39 @@ struct alignas(64) WorkerStats {
   }
 };
 
+// The sum over all workers, read while they keep counting: each field is a consistent 64-bit
+// value, the set as a whole is a snapshot taken over a few nanoseconds.
+struct WorkerTotals {
+  uint64_t rx_iterations = 0, rx_packets = 0, rx_bursts = 0, tx_packets = 0, tx_drops = 0,
+           punted = 0, punt_drops = 0, injected = 0, inject_drops = 0, forwarded = 0;
+  std::array<uint64_t, static_cast<size_t>(DropReason::count)> dropped{};
+  uint64_t dropped_total() const {
+    uint64_t t = 0;
+    for (auto d : dropped) t += d;
+    return t;
+  }
+};
+
+template <class Range>  // of const WorkerStats* (or anything dereferencing to one)
+WorkerTotals sum_worker_stats(const Range& workers) {
+  WorkerTotals t;
+  for (const auto& w : workers) {
+    const WorkerStats& s = *w;
+    t.rx_iterations += s.rx_iterations.get();
+    t.rx_packets += s.rx_packets.get();
+    t.rx_bursts += s.rx_bursts.get();
+    t.tx_packets += s.tx_packets.get();
+    t.tx_drops += s.tx_drops.get();
+    t.punted += s.punted.get();
+    t.punt_drops += s.punt_drops.get();
+    t.injected += s.injected.get();
+    t.inject_drops += s.inject_drops.get();
+    t.forwarded += s.forwarded.get();
+    for (size_t r = 0; r < t.dropped.size(); ++r) t.dropped[r] += s.dropped[r].get();
+  }
+  return t;
+}
+
 // Exception-path counters, written by the main lcore only.
 struct alignas(64) ExceptionPathStats {
   Counter to_host;

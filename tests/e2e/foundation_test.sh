@@ -182,7 +182,8 @@ NOTIFY_PID=$!
 for _ in $(seq 50); do [[ -S "$NOTIFY_SOCK" ]] && break; sleep 0.1; done
 : >>"$NOTIFY_LOG"
 
-ip netns exec "$APP_NS" env NOTIFY_SOCKET="$NOTIFY_SOCK" "$VSGATED" --config "$CONF" \
+# WATCHDOG_USEC as systemd sets it for WatchdogSec=1s: vsgated pings every 0.5 s while it is well.
+ip netns exec "$APP_NS" env NOTIFY_SOCKET="$NOTIFY_SOCK" WATCHDOG_USEC=1000000 "$VSGATED" --config "$CONF" \
   >"$DAEMON_LOG" 2>&1 &
 DAEMON_PID=$!
 echo "      vsgated pid $DAEMON_PID in $APP_NS, log $DAEMON_LOG"
@@ -385,6 +386,39 @@ PY
   fi
 }
 
+# The watchdog is fed only while every worker loops: a stalled worker (debug.stall_worker) stops
+# the WATCHDOG=1 pings, so systemd would restart the daemon; they resume when it loops again.
+check_w() {
+  local c1 c2 c3 c4 c5 reply
+  pings() { grep -c '^WATCHDOG=1$' "$NOTIFY_LOG" || true; }
+  c1=$(pings); sleep 1.5; c2=$(pings)
+  if ((c2 > c1)); then
+    pass "w. WATCHDOG=1 pings while the worker loops (+$((c2 - c1)) in 1.5 s)"
+  else
+    fail "w. no WATCHDOG=1 pings with WATCHDOG_USEC=1000000 ($c1 -> $c2)"
+    return
+  fi
+  reply=$(raw_request '{"cmd":"debug.stall_worker","args":{"worker":0,"seconds":3}}')
+  grep -q '"ok":true' <<<"$reply" || { fail "w. debug.stall_worker: $reply"; return; }
+  sleep 0.8; c3=$(pings); sleep 1.7; c4=$(pings)
+  if ((c4 == c3)); then
+    pass "w. no WATCHDOG=1 while worker 0 is stuck (systemd's watchdog would fire)"
+  else
+    fail "w. $((c4 - c3)) WATCHDOG=1 pings while worker 0 was stuck"
+  fi
+  sleep 2; c5=$(pings)
+  if ((c5 > c4)); then
+    pass "w. WATCHDOG=1 pings resume after the stall"
+  else
+    fail "w. WATCHDOG=1 pings did not resume after the stall"
+  fi
+  if grep -q 'stopped looping' "$DAEMON_LOG"; then
+    pass "w. the stuck worker was logged"
+  else
+    fail "w. nothing in the daemon log about the stuck worker"
+  fi
+}
+
 check_h() {
   local rc=0 left
   kill -TERM "$DAEMON_PID"
@@ -417,7 +451,7 @@ check_h() {
   fi
 }
 
-for c in c d e f g g2 h; do
+for c in c d e f g g2 w h; do
   if daemon_alive; then
     "check_$c"
   else
