@@ -1,0 +1,43 @@
+// Vocabulary of the load balancer: virtual services, real servers, forwarding modes.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/net_types.h"
+
+namespace vsgate {
+
+enum class Proto : uint8_t { tcp = IPPROTO_TCP, udp = IPPROTO_UDP };
+
+// Per real server, as in ipvsadm: -b FULLNAT (DPVS), -m NAT (Masq), -g DR (Route), -i TUNNEL.
+enum class FwdMode : uint8_t { fullnat, nat, dr, tunnel };
+
+enum class SchedulerKind : uint8_t { rr, wrr, lc, wlc, sh, mh };
+
+struct ServiceKey {
+  Proto proto = Proto::tcp;
+  Ipv4Addr vip;
+  L4Port port;
+  auto operator<=>(const ServiceKey&) const = default;
+};
+
+struct RealServerKey {
+  Ipv4Addr ip;
+  L4Port port;
+  auto operator<=>(const RealServerKey&) const = default;
+};
+
+// Names as ipvsadm prints and parses them.
+std::string_view proto_name(Proto p);                // "TCP" / "UDP"
+std::string_view fwd_mode_name(FwdMode m);           // "FullNat" "Masq" "Route" "Tunnel"
+std::string_view scheduler_name(SchedulerKind k);    // "rr" "wrr" "lc" "wlc" "sh" "mh"
+std::optional<SchedulerKind> parse_scheduler(std::string_view name);
+std::optional<FwdMode> parse_fwd_mode(std::string_view name);  // fullnat|nat|dr|tunnel (config)
+
+}  // namespace vsgate
