@@ -190,13 +190,16 @@ std::string format_lcore_stats(const Json& result) {
   Table queues(
       {{"LCORE", Align::right}, {"PORT"}, {"QUEUE", Align::right}, {"PACKETS", Align::right}});
   Table drops({{"LCORE", Align::right}, {"REASON"}, {"PACKETS", Align::right}});
-  for (const Json& lc : list(result, "lcores")) {
+  auto add_counters = [&main](std::string lcore, std::string worker, const Json& lc) {
     const Json& avg = field(lc, "avg_rx_burst");
-    main.add_row({text(lc, "lcore"), text(lc, "worker"), text(lc, "rx_iterations"),
+    main.add_row({std::move(lcore), std::move(worker), text(lc, "rx_iterations"),
                   text(lc, "rx_packets"), avg.is_number() ? fixed2(real(avg)) : "-",
                   text(lc, "tx_packets"), text(lc, "tx_drops"), text(lc, "punted"),
                   text(lc, "punt_drops"), text(lc, "injected"), text(lc, "inject_drops"),
                   text(lc, "forwarded"), text(lc, "dropped_total")});
+  };
+  for (const Json& lc : list(result, "lcores")) {
+    add_counters(text(lc, "lcore"), text(lc, "worker"), lc);
     for (const Json& q : list(lc, "rx_queues")) {
       queues.add_row({text(lc, "lcore"), text(q, "port"), text(q, "queue"), text(q, "packets")});
     }
@@ -207,6 +210,9 @@ std::string format_lcore_stats(const Json& result) {
       }
     }
   }
+  // Sums over all workers, from daemons that send them.
+  if (const Json& total = field(result, "total"); total.is_object())
+    add_counters("total", "", total);
   std::string out = main.render();
   if (queues.rows() > 0) out += "\nrx queues:\n" + queues.render();
   out += drops.rows() > 0 ? "\ndrops by reason:\n" + drops.render() : "\ndrops by reason: none\n";
