@@ -65,7 +65,7 @@ class ClassifyTest : public ::testing::Test {
     EXPECT_NE(m, nullptr);
     char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
     EXPECT_NE(p, nullptr);
-    std::memcpy(p, frame.data(), frame.size());
+    if (!frame.empty()) std::memcpy(p, frame.data(), frame.size());
     return m;
   }
   static Bytes bytes(rte_mbuf* m) {
