@@ -49,6 +49,10 @@ App::App(Config config) : config_(std::move(config)) {}
 
 App::~App() {
   stop_workers();
+  if (resolve_fd_ >= 0) close(resolve_fd_);
+  services_.reset();
+  lb_workers_.clear();
+  for (rte_ring* r : neigh_rings_) rte_ring_free(r);
   control_.reset();
   if (exception_path_) exception_path_->drain();
   exception_path_.reset();  // removes the kni interfaces
@@ -73,6 +77,7 @@ Status App::start(const std::vector<std::string>& eal_extra) {
     if (auto st = (this->*step)(); !st) return st;
   }
   rebuild_fib();
+  publish_services();
   for (auto& p : ports_)
     if (auto st = p->start(); !st) return st;
   launch_workers();
@@ -150,6 +155,8 @@ Status App::create_workers() {
   if (!q) return q.error();
   qsbr_ = std::move(q.value());
   fib_ = std::make_unique<Snapshot<Fib>>(*qsbr_);
+  lb_ = std::make_unique<LbRegistry>(config_.global.workers);
+  services_ = std::make_unique<Snapshot<LbSnapshot>>(*qsbr_);
   std::vector<rte_ring*> punt, inject;
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
   for (unsigned i = 0; i < config_.global.workers; ++i) {
@@ -169,6 +176,16 @@ Status App::create_workers() {
       return make_error(std::string("rte_ring_create: ") + rte_strerror(rte_errno));
     punt.push_back(w->punt_ring);
     inject.push_back(w->inject_ring);
+    const auto nname = "vsg_neigh" + std::to_string(i);
+    rte_ring* nr = rte_ring_create(nname.c_str(), 256, static_cast<int>(rte_socket_id()),
+                                   RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (!nr) return make_error(std::string("rte_ring_create: ") + rte_strerror(rte_errno));
+    neigh_rings_.push_back(nr);
+    lb_workers_.push_back(std::make_unique<LbWorker>(
+        i, config_.global.workers, config_.global.connections, nr, lb_->real_slots(),
+        lb_->laddr_slots()));
+    w->lb = lb_workers_.back().get();
+    w->services = services_.get();
     w->fib = fib_.get();
     w->qsbr = qsbr_.get();
     w->running = &running_;
@@ -263,6 +280,9 @@ void App::rebuild_fib() {
     fp.mac = p->mac();
     fp.mtu = p->config().mtu;
   }
+  for (const auto& a : in.addresses)
+    if (a.port_id < kMaxPorts && !in.ports[a.port_id].addr_be)
+      in.ports[a.port_id].addr_be = a.prefix.addr.be;
   // Neighbour-only changes keep the route table (rte_lpm is 64 MiB; rebuilding it is not free).
   std::shared_ptr<const RouteTable> routes;
   if (const Fib* cur = fib_->get(); cur && cur->route_table()->routes() == in.routes)
@@ -335,6 +355,7 @@ void App::run(const std::atomic<bool>& stop_requested) {
     poll_host_stack(now);
     rebuild_fib();
     fib_->reclaim();
+    poll_lb(now);
     update_status(now);
     for (size_t i = 0; i < workers_.size(); ++i) loops[i] = workers_[i]->stats.rx_iterations.get();
     systemd_.watchdog_tick(now, loops);
@@ -371,6 +392,7 @@ Status App::start_control() {
   if (!srv) return make_error("global.control_socket: " + srv.message());
   control_ = std::move(srv.value());
   register_commands();
+  register_lb_commands();
   return Ok{};
 }
 

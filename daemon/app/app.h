@@ -6,6 +6,8 @@
 #include <rte_ring.h>
 
 #include <atomic>
+#include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +21,8 @@
 #include "kni/exception_path.h"
 #include "kni/host_stack.h"
 #include "kni/netlink.h"
+#include "lb/lb_worker.h"
+#include "lb/registry.h"
 #include "lcore/snapshot.h"
 #include "lcore/worker.h"
 #include "netif/port.h"
@@ -48,6 +52,10 @@ class App {
   void stop_workers();
 
   void poll_host_stack(uint64_t now_us);
+  void register_lb_commands();
+  void publish_services();
+  void poll_lb(uint64_t now_us);
+  void resolve_neighbours(uint64_t now_us);
   void rebuild_fib();
   void update_status(uint64_t now_us);
   uint16_t port_index(uint16_t port_id) const;
@@ -63,6 +71,20 @@ class App {
   std::vector<rte_ring*> rings_;
   std::unique_ptr<QsbrDomain> qsbr_;
   std::unique_ptr<Snapshot<Fib>> fib_;
+  std::unique_ptr<LbRegistry> lb_;
+  std::unique_ptr<Snapshot<LbSnapshot>> services_;
+  std::vector<std::unique_ptr<LbWorker>> lb_workers_;
+  std::vector<rte_ring*> neigh_rings_;
+  uint64_t published_lb_generation_ = UINT64_MAX;
+  struct Publication {
+    uint64_t generation;
+    uint64_t token;
+  };
+  std::deque<Publication> lb_publications_;  // to learn which generations every worker passed
+  uint64_t lb_safe_generation_ = 0;
+  uint64_t next_estimate_us_ = 0, last_estimate_us_ = 0, next_lb_housekeeping_us_ = 0;
+  std::map<uint32_t, uint64_t> neigh_requested_us_;  // ip -> when we last asked the host
+  int resolve_fd_ = -1;
   std::unique_ptr<ExceptionPath> exception_path_;
   HostStackMirror mirror_;
   std::optional<RtnlSocket> rtnl_;

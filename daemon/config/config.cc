@@ -227,7 +227,8 @@ __attribute__((format(printf, 1, 2))) int capture_ini_error(const char* fmt, ...
 // ---------------------------------------------------------------------------------------------
 
 constexpr const char* kGlobalKeys[] = {"log_level",     "control_socket", "workers",
-                                       "idle_sleep_us", "punt_ring_size", "arp_resync_ms"};
+                                       "idle_sleep_us", "punt_ring_size", "arp_resync_ms",
+                                       "connections"};
 constexpr const char* kEalKeys[] = {"args"};
 constexpr const char* kPortKeys[] = {"device",         "rx_queues", "tx_queues", "rx_descriptors",
                                      "tx_descriptors", "mtu",       "kni",       "kni_backend",
@@ -525,6 +526,7 @@ class Loader {
     set_uint("global", e, "idle_sleep_us", g.idle_sleep_us, 0, 100000);
     set_uint("global", e, "punt_ring_size", g.punt_ring_size, 64, 65536, true);
     set_uint("global", e, "arp_resync_ms", g.arp_resync_ms, 100, 60000);
+    set_uint("global", e, "connections", g.connections, 1024, 1u << 28);
     check_unknown("global", e, kGlobalKeys);
   }
 

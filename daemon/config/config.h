@@ -37,6 +37,7 @@ struct GlobalConfig {
   unsigned idle_sleep_us = 0;
   unsigned punt_ring_size = 1024;    // per worker, power of two: worker -> exception path
   unsigned arp_resync_ms = 1000;     // re-read /proc/net/arp this often
+  unsigned connections = 1u << 20;   // connection-table capacity per worker
 };
 
 struct EalConfig {

@@ -8,11 +8,19 @@
 #include <rte_mbuf.h>
 
 #include "ipv4/fib.h"
+#include "lb/lb_worker.h"
 #include "lcore/io_stats.h"
 
 namespace vsgate {
 
 enum class Verdict : uint8_t { forward, punt, drop };
+
+// The worker's load balancer and the services it sees during this loop turn.
+struct LbContext {
+  LbWorker* worker = nullptr;
+  const LbSnapshot* services = nullptr;
+  uint32_t now_ticks = 0;
+};
 
 struct Decision {
   Verdict verdict;
@@ -38,7 +46,8 @@ inline void ipv4_decrement_ttl(rte_ipv4_hdr* ip) {
 
 // `l3_len` is what the first segment holds after the Ethernet header (headers must be there);
 // the total length is checked against the whole packet.
-inline Decision classify_ipv4(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t l3_len, const Fib& fib) {
+inline Decision classify_ipv4(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t l3_len, const Fib& fib,
+                              const LbContext* lb) {
   if (l3_len < sizeof(rte_ipv4_hdr)) return drop(DropReason::ipv4_truncated);
   const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
   if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr))
@@ -52,6 +61,14 @@ inline Decision classify_ipv4(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t l3_len, co
   if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
       rte_raw_cksum(ip, ihl) != 0xffff)
     return drop(DropReason::ipv4_bad_checksum);
+
+  // Connections and virtual services come before "is it ours": FULLNAT replies are addressed
+  // to a local address the host may share.
+  if (lb && lb->services) {
+    const LbVerdict v = lb->worker->process(m, ip, *lb->services, fib, lb->now_ticks);
+    if (v.kind == LbVerdict::forward) return {Verdict::forward, DropReason::count, v.out_port};
+    if (v.kind == LbVerdict::drop) return drop(v.reason);
+  }
 
   const uint32_t dst = ip->dst_addr;
   // Ours, broadcast or multicast: the host stack (ICMP, management, routing protocols).
@@ -79,15 +96,21 @@ inline Decision classify_ipv4(rte_mbuf* m, rte_ipv4_hdr* ip, uint32_t l3_len, co
   return {Verdict::forward, DropReason::count, nh->port_id};
 }
 
-inline Decision classify(rte_mbuf* m, const Fib& fib) {
+inline Decision classify(rte_mbuf* m, const Fib& fib, const LbContext* lb = nullptr) {
   const uint32_t len = rte_pktmbuf_data_len(m);
   if (len < sizeof(rte_ether_hdr)) return drop(DropReason::runt);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   // ARP goes to the host (it answers for its addresses and learns neighbours); VLAN, IPv6 and
   // every other ethertype the data plane does not handle go there as well.
-  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) return punt();
+  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+    // ARP for a VIP or local address is answered here, exactly once (the host does not own it).
+    if (lb && lb->services && eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) &&
+        lb->worker->answer_arp(m, *lb->services, fib))
+      return {Verdict::forward, DropReason::count, m->port};
+    return punt();
+  }
   return classify_ipv4(m, reinterpret_cast<rte_ipv4_hdr*>(eth + 1),
-                       len - static_cast<uint32_t>(sizeof(rte_ether_hdr)), fib);
+                       len - static_cast<uint32_t>(sizeof(rte_ether_hdr)), fib, lb);
 }
 
 }  // namespace vsgate

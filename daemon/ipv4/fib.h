@@ -40,6 +40,7 @@ struct FibPort {
   bool present = false;
   rte_ether_addr mac{};
   uint16_t mtu = 1500;
+  uint32_t addr_be = 0;  // first own address on the port (source of IPIP tunnels), 0 = none
 };
 
 struct FibInput {

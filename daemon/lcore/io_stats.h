@@ -25,10 +25,23 @@ enum class DropReason : uint8_t {
   ipv4_truncated,     // frame shorter than the IPv4 header or its total length
   ipv4_bad_header,    // version != 4, IHL < 5, total length < header length
   ipv4_bad_checksum,  // header checksum wrong
+  l4_bad_header,      // TCP/UDP to a VIP or local address: truncated, bad data offset/length
+  lb_fragment,        // IP fragment to a VIP or local address (per-worker tables cannot follow)
+  lb_vip_no_service,  // to a VIP, but no service on that protocol/port
+  lb_tcp_no_conn,     // TCP without SYN and without a connection
+  lb_no_dest,         // no real server available (all weight 0 or overloaded)
+  lb_conn_table_full,
+  lb_no_local_port,   // FULLNAT: local addresses and ports exhausted
+  lb_no_neighbour,    // DR/TUNNEL/LB next hop not resolved yet (resolution requested)
+  lb_too_big,         // TUNNEL: encapsulated packet exceeds the port MTU
   count
 };
 inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::count)>
-    kDropReasonNames{"runt", "ipv4_truncated", "ipv4_bad_header", "ipv4_bad_checksum"};
+    kDropReasonNames{"runt",           "ipv4_truncated",     "ipv4_bad_header",
+                     "ipv4_bad_checksum", "l4_bad_header",   "lb_fragment",
+                     "lb_vip_no_service", "lb_tcp_no_conn",  "lb_no_dest",
+                     "lb_conn_table_full", "lb_no_local_port", "lb_no_neighbour",
+                     "lb_too_big"};
 
 inline constexpr unsigned kMaxRxQueuesPerWorker = 16;
 

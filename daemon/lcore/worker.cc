@@ -5,6 +5,8 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include <algorithm>
+
 #include "ipv4/classify.h"
 
 namespace vsgate {
@@ -80,12 +82,23 @@ int worker_main(void* arg) {
   rte_mbuf* pkts[kBurst];
   rte_mbuf* punts[kBurst];
   unsigned idle_turns = 0;
+  const LbSnapshot* last_services = nullptr;
+  // Connection ages are kept in 1/16 s ticks (lb/core/conn_table.h).
+  const uint64_t tsc_per_tick = std::max<uint64_t>(rte_get_tsc_hz() / kTicksPerSecond, 1);
 
   w.qsbr->online(w.index);
   while (w.running->load(std::memory_order_relaxed)) {
     stall_if_asked(w);
     w.stats.rx_iterations.inc();
     const Fib* fib = w.fib->get();  // valid until quiescent() below
+    LbContext lb;
+    if (w.lb) {
+      lb.worker = w.lb;
+      lb.services = w.services->get();
+      lb.now_ticks = static_cast<uint32_t>(rte_get_tsc_cycles() / tsc_per_tick);
+      if (lb.services != last_services && lb.services) w.lb->set_timeouts(lb.services->timeouts);
+      last_services = lb.services;
+    }
     unsigned work = 0;
 
     for (unsigned qi = 0; qi < w.rx_queues.size(); ++qi) {
@@ -101,7 +114,7 @@ int worker_main(void* arg) {
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
         rte_mbuf* m = pkts[i];
         m->port = rq.port;
-        const Decision d = fib ? classify(m, *fib) : punt();
+        const Decision d = fib ? classify(m, *fib, w.lb ? &lb : nullptr) : punt();
         switch (d.verdict) {
           case Verdict::forward:
             w.stats.forwarded.inc();
@@ -121,6 +134,7 @@ int worker_main(void* arg) {
     }
     for (uint16_t p = 0; p < kMaxPorts; ++p) flush(w, tx, p);
     work += inject(w);
+    if (w.lb) w.lb->sweep(lb.now_ticks, 64);
     w.qsbr->quiescent(w.index);
 
     if (work) {

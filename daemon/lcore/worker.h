@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ipv4/fib.h"
+#include "lb/lb_worker.h"
 #include "lcore/io_stats.h"
 #include "lcore/snapshot.h"
 
@@ -25,6 +26,8 @@ struct Worker {
   rte_ring* punt_ring = nullptr;   // to the main lcore
   rte_ring* inject_ring = nullptr;  // from the main lcore
   const Snapshot<Fib>* fib = nullptr;
+  const Snapshot<LbSnapshot>* services = nullptr;
+  LbWorker* lb = nullptr;
   QsbrDomain* qsbr = nullptr;
   const std::atomic<bool>* running = nullptr;
   unsigned idle_sleep_us = 0;

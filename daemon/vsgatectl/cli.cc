@@ -1,10 +1,9 @@
 #include "vsgatectl/cli.h"
 
+#include <boost/program_options.hpp>
 #include <exception>
 #include <ostream>
 #include <string_view>
-
-#include <boost/program_options.hpp>
 
 #include "ctrl/control_client.h"
 #include "vsgatectl/format.h"
@@ -135,7 +134,8 @@ Status resolve_command(const std::vector<std::string>& words, Invocation& inv) {
 std::string usage() {
   std::string text =
       "Usage: vsgatectl [OPTIONS] COMMAND...\n"
-      "Query the vsgate load balancer (vsgated) over its control socket.\n"
+      "       vsgatectl [OPTIONS] IPVSADM-OPTIONS...\n"
+      "Query and configure the vsgate load balancer (vsgated) over its control socket.\n"
       "\n"
       "Commands:\n";
   Table commands({{""}, {""}});
@@ -146,6 +146,7 @@ std::string usage() {
   }
   commands.add_row({"version", "versions of vsgated and DPDK"});
   text += commands.render(false, "  ");
+  text += "\n" + ipvsadm::usage();
   std::ostringstream options;
   options << global_options();
   text += "\n" + options.str();
@@ -187,7 +188,20 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args,
     } else if (vm.count("version")) {
       inv.mode = Mode::version;
     } else if (ipvsadm) {
-      inv.mode = Mode::ipvsadm;
+      Result<ipvsadm::Command> cmd = ipvsadm::parse(inv.ipvsadm_args);
+      if (!cmd) return cmd.error();
+      if (cmd->help) {
+        inv.mode = Mode::help;
+      } else if (cmd->version) {
+        inv.mode = Mode::version;
+      } else {
+        inv.mode = Mode::ipvsadm;
+        if (cmd->json) inv.global.json = true;
+        if (cmd->socket) inv.global.socket = *cmd->socket;
+        inv.command = cmd->cmd;
+        inv.args = cmd->args;
+      }
+      inv.ipvsadm = std::move(cmd.value());
     } else if (words.empty()) {
       return make_error("missing command");
     } else if (auto st = resolve_command(words, inv); !st) {
@@ -217,8 +231,6 @@ int run(const std::vector<std::string>& args, const char* env_socket, std::ostre
         out << "vsgatectl " << VSGATE_VERSION << "\n";
         return kExitOk;
       case Mode::ipvsadm:
-        err << "vsgatectl: ipvsadm-style options are not supported yet\n" << kHint << "\n";
-        return kExitUsage;
       case Mode::command:
         break;
     }
@@ -233,7 +245,13 @@ int run(const std::vector<std::string>& args, const char* env_socket, std::ostre
       err << "vsgatectl: " << result.message() << "\n";
       return kExitFailure;
     }
-    out << (inv->global.json ? format_json(*result) : format_result(inv->command, *result));
+    if (inv->global.json) {
+      out << format_json(*result);
+    } else if (inv->mode == Mode::ipvsadm) {
+      out << ipvsadm::format(inv->ipvsadm, *result);
+    } else {
+      out << format_result(inv->command, *result);
+    }
     out.flush();
     if (!out) {
       err << "vsgatectl: cannot write output\n";

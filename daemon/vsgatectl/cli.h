@@ -1,7 +1,7 @@
 // vsgatectl's command line and main logic, in a library so that tests drive it without a
-// process. Two syntaxes share one entry point: subcommands ("vsgatectl port show") and, later,
-// ipvsadm's options ("vsgatectl -A -t VIP:PORT -s rr"). The first argument that is not a global
-// option decides: a word selects subcommand mode, an option selects ipvsadm mode.
+// process. Two syntaxes share one entry point: subcommands ("vsgatectl port show") and ipvsadm's
+// options ("vsgatectl -A -t VIP:PORT -s rr", see ipvsadm.h). The first argument that is not a
+// global option decides: a word selects subcommand mode, an option selects ipvsadm mode.
 #pragma once
 
 #include <iosfwd>
@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "ctrl/protocol.h"
+#include "vsgatectl/ipvsadm.h"
 
 namespace vsgate::vsgatectl {
 
@@ -32,9 +33,10 @@ enum class Mode { help, version, command, ipvsadm };
 struct Invocation {
   Mode mode = Mode::help;
   GlobalOptions global;
-  std::string command;                    // Mode::command: protocol command, e.g. "port.stats"
-  Json args = Json::object();             // Mode::command: its args, e.g. {"name": "dpdk0"}
+  std::string command;                    // protocol command, e.g. "port.stats", "lb.list"
+  Json args = Json::object();             // its args, e.g. {"name": "dpdk0"}
   std::vector<std::string> ipvsadm_args;  // Mode::ipvsadm: the arguments from the first option on
+  ipvsadm::Command ipvsadm;               // Mode::ipvsadm: what they say (command/args copied)
 };
 
 // Parses the arguments (without argv[0]). env_socket is $VSGATE_SOCKET or nullptr. The error

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -130,8 +131,19 @@ TEST(VsgatectlParse, IpvsadmStyleIsRecognised) {
   EXPECT_TRUE(inv.global.json);
   EXPECT_EQ(inv.ipvsadm_args, (Args{"-L", "-n", "--stats"}));
 
-  // An unknown long option first is ipvsadm's too (--add-laddr, --stats, ...).
-  EXPECT_EQ(parse_ok({"--add-laddr", "-z", "10.0.0.9"}).mode, Mode::ipvsadm);
+  // A long option that is not a global one selects ipvsadm mode too (--add-laddr, --stats...).
+  inv = parse_ok({"--add-laddr", "-z", "10.0.0.9", "-t", "10.0.0.1:80", "-F", "dpdk0"});
+  EXPECT_EQ(inv.mode, Mode::ipvsadm);
+  EXPECT_EQ(inv.command, "lb.laddr.add");
+  EXPECT_EQ(inv.args, (Json{{"proto", "tcp"},
+                            {"vip", "10.0.0.1"},
+                            {"port", 80},
+                            {"laddr", "10.0.0.9"},
+                            {"port_name", "dpdk0"}}));
+  // ipvsadm errors are usage errors of parse_command_line.
+  EXPECT_EQ(parse_error({"--json", "-L", "-s", "rr"}),
+            "Illegal 'scheduler' option with the 'list' command");
+  EXPECT_EQ(parse_error({"--bogus"}), "unrecognised option '--bogus'");
   // A global option's value is not mistaken for the first argument.
   inv = parse_ok({"--socket", "-weird.sock", "port", "show"});
   EXPECT_EQ(inv.mode, Mode::command);
@@ -422,12 +434,17 @@ TEST(VsgatectlRun, UsageErrorsExitTwoWithHint) {
   r = run_binary({});
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.err, "vsgatectl: missing command\nTry 'vsgatectl --help' for more information.\n");
-  r = run_binary({"-A", "-t", "10.0.0.1:80", "-s", "rr"});
+  r = run_binary({"-A", "-t", "10.0.0.1:80", "-s", "rr", "-r", "10.0.1.2"});
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.err,
-            "vsgatectl: ipvsadm-style options are not supported yet\n"
+            "vsgatectl: Illegal 'real-server' option with the 'add-service' command\n"
             "Try 'vsgatectl --help' for more information.\n");
   EXPECT_EQ(r.out, "");
+  r = run_binary({"-a", "-t", "10.0.0.1:80", "-r", "10.0.1.2", "-w", "x"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err,
+            "vsgatectl: illegal weight specified\n"
+            "Try 'vsgatectl --help' for more information.\n");
 }
 
 TEST(VsgatectlRun, HelpAndVersion) {
@@ -437,7 +454,10 @@ TEST(VsgatectlRun, HelpAndVersion) {
   EXPECT_TRUE(r.out.starts_with("Usage: vsgatectl [OPTIONS] COMMAND...\n")) << r.out;
   for (const char* s :
        {"port show", "port stats [NAME]", "lcore stats", "neigh show", "route show", "addr show",
-        "version", "--socket PATH", "--json", "--timeout MS", "VSGATE_SOCKET"}) {
+        "version", "--socket PATH", "--json", "--timeout MS", "VSGATE_SOCKET",
+        "vsgatectl [OPTIONS] IPVSADM-OPTIONS...", "vsgatectl -A|-E -t|-u VIP:PORT",
+        "vsgatectl -a|-e -t|-u VIP:PORT -r RIP[:PORT] [-b|-m|-g|-i]", "--get-laddr|-G",
+        "-b FULLNAT (default)", "-p alone is 300 seconds", "no name lookups"}) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s;
   }
   r = run_binary({"--version"});
@@ -463,9 +483,65 @@ class VsgatectlServerTest : public ::testing::Test {
       if (!name) return name.error();
       return make_error("no such port: " + *name);
     });
+    add_lb_handlers();
     thread_ = std::thread([this] {
       while (!stop_.load()) server_->poll(5);
     });
+  }
+  // A tiny stateful load balancer, enough for -A, -a and -L: it records every request.
+  void add_lb_handlers() {
+    auto stats = Json{{"conns", 0}, {"inpkts", 0}, {"outpkts", 0}, {"inbytes", 0}, {"outbytes", 0}};
+    auto rates = Json{{"cps", 0}, {"inpps", 0}, {"outpps", 0}, {"inbps", 0}, {"outbps", 0}};
+    auto find = [this](const Json& args) -> Json* {
+      for (Json& svc : lb_services_) {
+        if (svc["proto"] == args["proto"] && svc["vip"] == args["vip"] &&
+            svc["port"] == args["port"])
+          return &svc;
+      }
+      return nullptr;
+    };
+    server_->commands().add("lb.service.add", [=, this](const Json& args) -> Result<Json> {
+      std::lock_guard lock(lb_mu_);
+      lb_requests_.push_back({{"cmd", "lb.service.add"}, {"args", args}});
+      if (find(args) != nullptr) return make_error("lb.service.add: Service already exists");
+      lb_services_.push_back({{"proto", args["proto"]},
+                              {"vip", args["vip"]},
+                              {"port", args["port"]},
+                              {"scheduler", args.value("scheduler", "rr")},
+                              {"persistence", args.value("persistence", 0)},
+                              {"stats", stats},
+                              {"rates", rates},
+                              {"laddrs", Json::array()},
+                              {"reals", Json::array()}});
+      return Json::object();
+    });
+    server_->commands().add("lb.real.add", [=, this](const Json& args) -> Result<Json> {
+      std::lock_guard lock(lb_mu_);
+      lb_requests_.push_back({{"cmd", "lb.real.add"}, {"args", args}});
+      Json* svc = find(args);
+      if (svc == nullptr) return make_error("lb.real.add: No such service");
+      (*svc)["reals"].push_back({{"rip", args["rip"]},
+                                 {"rport", args["rport"]},
+                                 {"fwd", args["fwd"]},
+                                 {"weight", args["weight"]},
+                                 {"upper", 0},
+                                 {"lower", 0},
+                                 {"active", 0},
+                                 {"inactive", 0},
+                                 {"stats", stats},
+                                 {"rates", rates}});
+      return Json::object();
+    });
+    server_->commands().add("lb.list", [this](const Json& args) -> Result<Json> {
+      std::lock_guard lock(lb_mu_);
+      lb_requests_.push_back({{"cmd", "lb.list"}, {"args", args}});
+      return Json{{"services", lb_services_},
+                  {"timeouts", {{"tcp", 900}, {"tcpfin", 120}, {"udp", 300}}}};
+    });
+  }
+  std::vector<Json> lb_requests() {
+    std::lock_guard lock(lb_mu_);
+    return lb_requests_;
   }
   void TearDown() override {
     stop_ = true;
@@ -477,6 +553,9 @@ class VsgatectlServerTest : public ::testing::Test {
   std::unique_ptr<ControlServer> server_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  std::mutex lb_mu_;
+  Json lb_services_ = Json::array();
+  std::vector<Json> lb_requests_;
 };
 
 TEST_F(VsgatectlServerTest, HumanAndJsonOutput) {
@@ -502,6 +581,49 @@ TEST_F(VsgatectlServerTest, DaemonErrorReply) {
   r = run_in_process({"neigh", "show"}, socket().c_str());
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "vsgatectl: unknown command 'neigh.show'\n");
+}
+
+// The ipvsadm syntax through the built binary: add a service and a real server, list them.
+TEST_F(VsgatectlServerTest, IpvsadmAddAndList) {
+  RunResult r = run_binary({"--socket", socket(), "-A", "-t", "10.0.0.100:80", "-s", "wrr"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+  r = run_binary({"-a", "-t", "10.0.0.100:80", "-r", "10.0.1.2", "-w", "3"}, socket().c_str());
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+  r = run_binary({"-L", "-n"}, socket().c_str());
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out,
+            "IP Virtual Server version 1.2.1 (size=4096)\n"
+            "Prot LocalAddress:Port Scheduler Flags\n"
+            "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+            "TCP  10.0.0.100:80 wrr\n"
+            "  -> 10.0.1.2:80                  FullNat 3      0          0         \n");
+  Json svc = {{"proto", "tcp"}, {"vip", "10.0.0.100"}, {"port", 80}};
+  std::vector<Json> expected = {
+      {{"cmd", "lb.service.add"},
+       {"args", {{"proto", "tcp"}, {"vip", "10.0.0.100"}, {"port", 80}, {"scheduler", "wrr"}}}},
+      {{"cmd", "lb.real.add"},
+       {"args",
+        {{"proto", "tcp"},
+         {"vip", "10.0.0.100"},
+         {"port", 80},
+         {"rip", "10.0.1.2"},
+         {"rport", 80},
+         {"fwd", "fullnat"},
+         {"weight", 3}}}},
+      {{"cmd", "lb.list"}, {"args", Json::object()}},
+  };
+  EXPECT_EQ(lb_requests(), expected);
+
+  // The daemon's refusal: exit 1 with its message.
+  r = run_binary({"-A", "-t", "10.0.0.100:80"}, socket().c_str());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "vsgatectl: lb.service.add: Service already exists\n");
 }
 
 }  // namespace

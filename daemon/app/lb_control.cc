@@ -1,0 +1,405 @@
+// vsgated's load balancer on the main lcore: publishing services to the workers, the rate
+// estimator, overload flags, release of removed real servers, neighbour resolution requests,
+// and the lb.* control commands (docs/CONTROL_PROTOCOL.md).
+#include <arpa/inet.h>
+#include <rte_cycles.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "app/app.h"
+#include "common/log.h"
+
+namespace vsgate {
+namespace {
+
+Result<ServiceKey> service_key(const Json& args) {
+  auto proto = required_string_arg(args, "proto");
+  if (!proto) return proto.error();
+  auto vip = required_string_arg(args, "vip");
+  if (!vip) return vip.error();
+  auto port = optional_uint_arg(args, "port");
+  if (!port) return port.error();
+  ServiceKey k;
+  if (*proto == "tcp")
+    k.proto = Proto::tcp;
+  else if (*proto == "udp")
+    k.proto = Proto::udp;
+  else
+    return make_error("proto must be tcp or udp, not '" + *proto + "'");
+  auto ip = Ipv4Addr::parse(*vip);
+  if (!ip || ip->is_zero()) return make_error("illegal virtual server address '" + *vip + "'");
+  if (!port.value() || *port.value() == 0 || *port.value() > 65535)
+    return make_error("port must be 1..65535");
+  k.vip = *ip;
+  k.port = L4Port::from_host(static_cast<uint16_t>(*port.value()));
+  return k;
+}
+
+Result<RealServerKey> real_key(const Json& args, const ServiceKey& svc) {
+  auto rip = required_string_arg(args, "rip");
+  if (!rip) return rip.error();
+  auto rport = optional_uint_arg(args, "rport");
+  if (!rport) return rport.error();
+  auto ip = Ipv4Addr::parse(*rip);
+  if (!ip || ip->is_zero()) return make_error("illegal real server address '" + *rip + "'");
+  RealServerKey k{*ip, svc.port};
+  if (rport.value()) {
+    if (*rport.value() == 0 || *rport.value() > 65535) return make_error("rport must be 1..65535");
+    k.port = L4Port::from_host(static_cast<uint16_t>(*rport.value()));
+  }
+  return k;
+}
+
+Result<std::optional<uint32_t>> u32_arg(const Json& args, const char* key, uint64_t max) {
+  auto v = optional_uint_arg(args, key);
+  if (!v) return v.error();
+  if (!v.value()) return std::optional<uint32_t>{};
+  if (*v.value() > max)
+    return make_error(std::string(key) + " out of range (0.." + std::to_string(max) + ")");
+  return std::optional<uint32_t>{static_cast<uint32_t>(*v.value())};
+}
+
+Json stats_json(const StatsValues& s) {
+  return {{"conns", s.conns}, {"inpkts", s.inpkts}, {"outpkts", s.outpkts},
+          {"inbytes", s.inbytes}, {"outbytes", s.outbytes}};
+}
+Json rates_json(const RateEstimator& r) {
+  auto u = [](double v) { return static_cast<uint64_t>(v + 0.5); };
+  return {{"cps", u(r.cps)}, {"inpps", u(r.inpps)}, {"outpps", u(r.outpps)},
+          {"inbps", u(r.inbps)}, {"outbps", u(r.outbps)}};
+}
+const char* fwd_arg_name(FwdMode m) {
+  switch (m) {
+    case FwdMode::fullnat: return "fullnat";
+    case FwdMode::nat: return "nat";
+    case FwdMode::dr: return "dr";
+    case FwdMode::tunnel: return "tunnel";
+  }
+  return "?";
+}
+std::string endpoint(uint32_t ip_be, uint16_t port_be) {
+  return Ipv4Addr{ip_be}.str() + ":" + std::to_string(__builtin_bswap16(port_be));
+}
+
+}  // namespace
+
+void App::publish_services() {
+  if (lb_->generation() == published_lb_generation_) return;
+  auto snap = lb_->snapshot();
+  if (!snap) {
+    VSG_LOG(error, "services not published: %s", snap.message().c_str());
+    published_lb_generation_ = lb_->generation();  // retried on the next change
+    return;
+  }
+  services_->publish(std::move(snap.value()));
+  published_lb_generation_ = lb_->generation();
+  lb_publications_.push_back({published_lb_generation_, qsbr_->start()});
+}
+
+void App::poll_lb(uint64_t now) {
+  publish_services();
+  services_->reclaim();
+  // Every worker has passed a quiescent state since this generation was published: none can
+  // create connections to what it removed.
+  while (!lb_publications_.empty() && qsbr_->passed(lb_publications_.front().token)) {
+    lb_safe_generation_ = lb_publications_.front().generation;
+    lb_publications_.pop_front();
+  }
+  resolve_neighbours(now);
+  if (now >= next_lb_housekeeping_us_) {
+    next_lb_housekeeping_us_ = now + 200000;
+    lb_->update_overload();
+    lb_->release_removed(lb_safe_generation_);
+  }
+  if (now >= next_estimate_us_) {
+    const double secs = last_estimate_us_ ? (now - last_estimate_us_) / 1e6 : 0;
+    lb_->estimate(secs);
+    last_estimate_us_ = now;
+    next_estimate_us_ = now + 2000000;
+  }
+}
+
+// Workers that lack a neighbour for a real server or client ask us; we make the host stack
+// resolve it by sending it a datagram (discard port), which triggers ARP on the kni interface.
+void App::resolve_neighbours(uint64_t now) {
+  for (rte_ring* r : neigh_rings_) {
+    void* objs[32];
+    const unsigned n = rte_ring_dequeue_burst(r, objs, 32, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+      const auto ip = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(objs[i]));
+      uint64_t& last = neigh_requested_us_[ip];
+      if (last && now - last < 1000000) continue;
+      last = now;
+      if (resolve_fd_ < 0) resolve_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      sa.sin_port = htons(9);
+      sa.sin_addr.s_addr = ip;
+      if (resolve_fd_ >= 0)
+        (void)sendto(resolve_fd_, "", 0, 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+      VSG_LOG(debug, "asked the host to resolve %s", Ipv4Addr{ip}.str().c_str());
+    }
+  }
+  if (neigh_requested_us_.size() > 4096) neigh_requested_us_.clear();
+}
+
+void App::register_lb_commands() {
+  auto& c = control_->commands();
+  auto changed = [this]() { publish_services(); };
+
+  c.add("lb.service.add", [this, changed](const Json& a) -> Result<Json> {
+    auto k = service_key(a);
+    if (!k) return k.error();
+    ServiceSpec s{k.value(), {}, {}};
+    if (auto sched = optional_string_arg(a, "scheduler"); !sched) {
+      return sched.error();
+    } else if (sched.value()) {
+      auto kind = parse_scheduler(*sched.value());
+      if (!kind) return make_error("unknown scheduler '" + *sched.value() + "'");
+      s.scheduler = kind;
+    }
+    auto p = u32_arg(a, "persistence", 31536000);
+    if (!p) return p.error();
+    s.persistence_s = p.value();
+    if (auto st = lb_->add_service(s); !st) return st.error();
+    changed();
+    return Json::object();
+  });
+
+  c.add("lb.service.edit", [this, changed](const Json& a) -> Result<Json> {
+    auto k = service_key(a);
+    if (!k) return k.error();
+    ServiceSpec s{k.value(), {}, {}};
+    if (auto sched = optional_string_arg(a, "scheduler"); !sched) {
+      return sched.error();
+    } else if (sched.value()) {
+      auto kind = parse_scheduler(*sched.value());
+      if (!kind) return make_error("unknown scheduler '" + *sched.value() + "'");
+      s.scheduler = kind;
+    }
+    auto p = u32_arg(a, "persistence", 31536000);
+    if (!p) return p.error();
+    s.persistence_s = p.value();
+    if (auto st = lb_->edit_service(s); !st) return st.error();
+    changed();
+    return Json::object();
+  });
+
+  c.add("lb.service.del", [this, changed](const Json& a) -> Result<Json> {
+    auto k = service_key(a);
+    if (!k) return k.error();
+    if (auto st = lb_->del_service(k.value()); !st) return st.error();
+    changed();
+    return Json::object();
+  });
+
+  c.add("lb.clear", [this, changed](const Json&) -> Result<Json> {
+    lb_->clear();
+    changed();
+    return Json::object();
+  });
+
+  auto real_spec = [](const Json& a, const ServiceKey& k) -> Result<RealServerSpec> {
+    auto rk = real_key(a, k);
+    if (!rk) return rk.error();
+    RealServerSpec r{rk.value(), {}, {}, {}, {}};
+    if (auto fwd = optional_string_arg(a, "fwd"); !fwd) {
+      return fwd.error();
+    } else if (fwd.value()) {
+      auto m = parse_fwd_mode(*fwd.value());
+      if (!m) return make_error("fwd must be fullnat, nat, dr or tunnel");
+      r.fwd = m;
+    }
+    auto w = u32_arg(a, "weight", 65535);
+    if (!w) return w.error();
+    auto up = u32_arg(a, "upper", UINT32_MAX);
+    if (!up) return up.error();
+    auto lo = u32_arg(a, "lower", UINT32_MAX);
+    if (!lo) return lo.error();
+    r.weight = w.value();
+    r.upper = up.value();
+    r.lower = lo.value();
+    return r;
+  };
+
+  c.add("lb.real.add", [this, changed, real_spec](const Json& a) -> Result<Json> {
+    auto k = service_key(a);
+    if (!k) return k.error();
+    auto r = real_spec(a, k.value());
+    if (!r) return r.error();
+    if (auto st = lb_->add_real(k.value(), r.value()); !st) return st.error();
+    changed();
+    // Resolve it now, so the first connection does not wait for ARP.
+    if (!neigh_rings_.empty())
+      rte_ring_enqueue(neigh_rings_[0], reinterpret_cast<void*>(uintptr_t{r->key.ip.be}));
+    return Json::object();
+  });
+
+  c.add("lb.real.edit", [this, changed, real_spec](const Json& a) -> Result<Json> {
+    auto k = service_key(a);
+    if (!k) return k.error();
+    auto r = real_spec(a, k.value());
+    if (!r) return r.error();
+    if (auto st = lb_->edit_real(k.value(), r.value()); !st) return st.error();
+    changed();
+    return Json::object();
+  });
+
+  c.add("lb.real.del", [this, changed](const Json& a) -> Result<Json> {
+    auto k = service_key(a);
+    if (!k) return k.error();
+    auto rk = real_key(a, k.value());
+    if (!rk) return rk.error();
+    if (auto st = lb_->del_real(k.value(), rk.value()); !st) return st.error();
+    changed();
+    return Json::object();
+  });
+
+  c.add("lb.list", [this](const Json& a) -> Result<Json> {
+    std::optional<ServiceKey> only;
+    if (a.contains("vip")) {
+      auto k = service_key(a);
+      if (!k) return k.error();
+      only = k.value();
+      if (!lb_->find(*only)) return make_error("No such service");
+    }
+    const unsigned nw = lb_->workers();
+    Json services = Json::array();
+    for (const auto& s : lb_->services()) {
+      if (only && s->key != *only) continue;
+      StatsValues total = s->zero_removed;
+      Json reals = Json::array();
+      for (const auto& r : s->reals) {
+        const StatsValues v = r->stats(nw);
+        total += v;
+        reals.push_back({{"rip", r->key.ip.str()},
+                         {"rport", r->key.port.host()},
+                         {"fwd", fwd_arg_name(r->fwd)},
+                         {"weight", r->weight},
+                         {"upper", r->upper},
+                         {"lower", r->lower},
+                         {"active", r->active(nw)},
+                         {"inactive", r->inactive(nw)},
+                         {"stats", stats_json(v)},
+                         {"rates", rates_json(r->rate)}});
+      }
+      Json laddrs = Json::array();
+      for (const auto& l : s->laddrs) {
+        int64_t used = 0;
+        for (const auto& g : l->used) used += g.get();
+        laddrs.push_back({{"laddr", l->ip.str()}, {"port_name", l->port_name}, {"conns", used}});
+      }
+      services.push_back({{"proto", s->key.proto == Proto::tcp ? "tcp" : "udp"},
+                          {"vip", s->key.vip.str()},
+                          {"port", s->key.port.host()},
+                          {"scheduler", scheduler_name(s->scheduler)},
+                          {"persistence", s->persistence_s},
+                          {"stats", stats_json(total)},
+                          {"rates", rates_json(s->rate)},
+                          {"laddrs", laddrs},
+                          {"reals", reals}});
+    }
+    const Timeouts& t = lb_->timeouts();
+    return Json{{"services", services},
+                {"timeouts", {{"tcp", t.tcp_s()}, {"tcpfin", t.tcpfin_s()}, {"udp", t.udp_s()}}}};
+  });
+
+  c.add("lb.zero", [this](const Json& a) -> Result<Json> {
+    std::optional<ServiceKey> only;
+    if (a.contains("vip")) {
+      auto k = service_key(a);
+      if (!k) return k.error();
+      only = k.value();
+    }
+    if (auto st = lb_->zero(only); !st) return st.error();
+    return Json::object();
+  });
+
+  c.add("lb.timeouts.set", [this, changed](const Json& a) -> Result<Json> {
+    auto tcp = u32_arg(a, "tcp", kMaxTimeoutS);
+    if (!tcp) return tcp.error();
+    auto fin = u32_arg(a, "tcpfin", kMaxTimeoutS);
+    if (!fin) return fin.error();
+    auto udp = u32_arg(a, "udp", kMaxTimeoutS);
+    if (!udp) return udp.error();
+    lb_->set_timeouts(tcp.value().value_or(0), fin.value().value_or(0), udp.value().value_or(0));
+    changed();
+    const Timeouts& t = lb_->timeouts();
+    return Json{{"tcp", t.tcp_s()}, {"tcpfin", t.tcpfin_s()}, {"udp", t.udp_s()}};
+  });
+
+  c.add("lb.laddr.add", [this, changed](const Json& a) -> Result<Json> {
+    auto k = service_key(a);
+    if (!k) return k.error();
+    auto la = required_string_arg(a, "laddr");
+    if (!la) return la.error();
+    auto pn = required_string_arg(a, "port_name");
+    if (!pn) return pn.error();
+    auto ip = Ipv4Addr::parse(*la);
+    if (!ip || ip->is_zero()) return make_error("illegal local address '" + *la + "'");
+    for (const auto& p : ports_)
+      if (p->name() == *pn) {
+        if (auto st = lb_->add_laddr(k.value(), *ip, *pn, p->id()); !st) return st.error();
+        changed();
+        return Json::object();
+      }
+    return make_error("no such port: " + *pn);
+  });
+
+  c.add("lb.laddr.del", [this, changed](const Json& a) -> Result<Json> {
+    auto k = service_key(a);
+    if (!k) return k.error();
+    auto la = required_string_arg(a, "laddr");
+    if (!la) return la.error();
+    auto ip = Ipv4Addr::parse(*la);
+    if (!ip) return make_error("illegal local address '" + *la + "'");
+    if (auto st = lb_->del_laddr(k.value(), *ip); !st) return st.error();
+    changed();
+    return Json::object();
+  });
+
+  c.add("lb.laddr.get", [this](const Json& a) -> Result<Json> {
+    auto k = service_key(a);
+    if (!k) return k.error();
+    const Service* s = lb_->find(k.value());
+    if (!s) return make_error("No such service");
+    Json out = Json::array();
+    for (const auto& l : s->laddrs) {
+      int64_t used = 0;
+      for (const auto& g : l->used) used += g.get();
+      out.push_back({{"laddr", l->ip.str()}, {"port_name", l->port_name}, {"conns", used}});
+    }
+    return Json{{"laddrs", out}};
+  });
+
+  // Listing reads the workers' tables from the main lcore. A table is written by its worker
+  // meanwhile, so each entry is read field by field: a listing can be slightly stale or show
+  // a connection that just went, but it never blocks the workers.
+  c.add("lb.conns", [this](const Json&) -> Result<Json> {
+    Json out = Json::array();
+    const uint64_t tick_tsc = std::max<uint64_t>(rte_get_tsc_hz() / kTicksPerSecond, 1);
+    const auto now = static_cast<uint32_t>(rte_get_tsc_cycles() / tick_tsc);
+    for (auto& w : lb_workers_) {
+      ConnTable& t = w->conns();
+      t.for_each([&](const Conn& c) {
+        if (out.size() >= 100000) return;
+        const RealServer* rs =
+            c.real_server == Conn::kNone ? nullptr : (*lb_->real_slots())[c.real_server];
+        out.push_back(
+            {{"proto", c.proto() == IPPROTO_TCP ? "tcp" : "udp"},
+             {"state", std::string(conn_state_name(c))},
+             {"expires", seconds_from_ticks(t.expires_in(c, now))},
+             {"client", endpoint(c.in().src_ip, c.in().src_port)},
+             {"vip", endpoint(c.in().dst_ip, c.in().dst_port)},
+             {"laddr", c.fwd == FwdMode::fullnat && c.has_out_key()
+                           ? endpoint(c.out().dst_ip, c.out().dst_port)
+                           : ""},
+             {"real", rs ? endpoint(rs->key.ip.be, rs->key.port.be) : ""},
+             {"fwd", fwd_arg_name(c.fwd)}});
+      });
+    }
+    return Json{{"connections", out}};
+  });
+}
+
+}  // namespace vsgate

@@ -1,0 +1,264 @@
+#include "lb/lb_worker.h"
+
+#include <rte_arp.h>
+#include <rte_ether.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "lb/xmit.h"
+
+namespace vsgate {
+namespace {
+
+constexpr uint16_t kFragMask = RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK;
+
+// Moves the connection between ActiveConn and InActConn of its real server.
+void count_state_change(RealServerCounters& rc, const TcpStateChange& ch) {
+  if (ch.active_delta == 0) return;
+  rc.active.add(ch.active_delta);
+  rc.inactive.add(-ch.active_delta);
+}
+
+}  // namespace
+
+LbWorker::LbWorker(unsigned worker, unsigned workers, size_t conn_capacity,
+                   rte_ring* neigh_requests,
+                   const std::array<RealServer*, kMaxRealServers>* real_slots,
+                   const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots)
+    : worker_(worker), workers_(workers), conns_(conn_capacity),
+      sched_(kMaxServices), laddr_rr_(kMaxServices), real_slots_(real_slots),
+      laddr_slots_(laddr_slots), neigh_requests_(neigh_requests) {
+  conns_.set_expire_hook(&LbWorker::on_expire, this);
+}
+
+void LbWorker::on_expire(void* ctx, const Conn& c) { static_cast<LbWorker*>(ctx)->release(c); }
+
+// Gives back what a connection held: its count on the real server and its local port.
+void LbWorker::release(const Conn& c) {
+  counters.conns.add(-1);
+  if (c.real_server != Conn::kNone) {
+    if (RealServer* rs = (*real_slots_)[c.real_server]) {
+      auto& rc = rs->counters[worker_];
+      if (c.is_active())
+        rc.active.add(-1);
+      else
+        rc.inactive.add(-1);
+    }
+  }
+  if (c.fwd == FwdMode::fullnat && c.has_out_key()) {
+    if (LocalAddress* la = (*laddr_slots_)[c.laddr]) {
+      la->pools[worker_]->put(c.out().dst_port);
+      la->used[worker_].add(-1);
+    }
+  }
+}
+
+LbVerdict LbWorker::to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib) {
+  const NextHop* nh = fib.route(dst_be);
+  const rte_ether_addr* mac = nh ? fib.neighbour(nh->gateway_be ? nh->gateway_be : dst_be) : nullptr;
+  if (!mac) {
+    // The host resolves it for us (main lcore); the connection stays, the sender retransmits.
+    if (nh) {
+      uint32_t want = nh->gateway_be ? nh->gateway_be : dst_be;
+      rte_ring_enqueue(neigh_requests_, reinterpret_cast<void*>(uintptr_t{want}));
+    }
+    return {LbVerdict::drop, DropReason::lb_no_neighbour, 0};
+  }
+  const FibPort& out = fib.port(nh->port_id);
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  eth->dst_addr = *mac;
+  eth->src_addr = out.mac;
+  return {LbVerdict::forward, DropReason::count, nh->port_id};
+}
+
+LbVerdict LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir,
+                             RealServer& rs, const Fib& fib) {
+  auto& rc = rs.counters[worker_];
+  const uint32_t len = rte_be_to_cpu_16(ip->total_length);
+  void* l4 = reinterpret_cast<uint8_t*>(ip) + (ip->version_ihl & 0x0f) * 4u;
+  const ConnKey& in = c.in();
+  if (dir == Direction::out) {
+    // Reply from the real server: back to the client, from the VIP.
+    rc.outpkts.inc();
+    rc.outbytes.add(len);
+    rewrite_tuple(ip, l4, in.dst_ip, in.dst_port, in.src_ip, in.src_port);
+    return to_next_hop(m, in.src_ip, fib);
+  }
+  rc.inpkts.inc();
+  rc.inbytes.add(len);
+  switch (c.fwd) {
+    case FwdMode::fullnat: {
+      const ConnKey& out = c.out();  // rs -> laddr: we send laddr -> rs
+      rewrite_tuple(ip, l4, out.dst_ip, out.dst_port, out.src_ip, out.src_port);
+      return to_next_hop(m, out.src_ip, fib);
+    }
+    case FwdMode::nat:
+      rewrite_tuple(ip, l4, ip->src_addr, in.src_port, rs.key.ip.be, rs.key.port.be);
+      return to_next_hop(m, rs.key.ip.be, fib);
+    case FwdMode::dr:
+      return to_next_hop(m, rs.key.ip.be, fib);
+    case FwdMode::tunnel: {
+      const NextHop* nh = fib.route(rs.key.ip.be);
+      if (!nh || !fib.port(nh->port_id).addr_be)
+        return {LbVerdict::drop, DropReason::lb_no_neighbour, 0};
+      if (len + sizeof(rte_ipv4_hdr) > fib.port(nh->port_id).mtu)
+        return {LbVerdict::drop, DropReason::lb_too_big, 0};
+      if (!encap_ipip(m, fib.port(nh->port_id).addr_be, rs.key.ip.be))
+        return {LbVerdict::drop, DropReason::lb_too_big, 0};
+      return to_next_hop(m, rs.key.ip.be, fib);
+    }
+  }
+  return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+}
+
+LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTuple& t,
+                                   uint8_t tcp_flags, const ServiceView& svc,
+                                   const LbSnapshot& lb, const Fib& fib, uint32_t now) {
+  (void)lb;
+  if (t.proto == IPPROTO_TCP && (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn)
+    return {LbVerdict::drop, DropReason::lb_tcp_no_conn, 0};
+  const size_t n = svc.reals.size();
+  DestLoad loads[256];
+  if (n > 256) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+  const bool need_counts =
+      svc.sched.kind() == SchedulerKind::lc || svc.sched.kind() == SchedulerKind::wlc;
+  for (size_t i = 0; i < n; ++i) {
+    const RealServer& r = *svc.reals[i];
+    loads[i].overloaded = r.overloaded.load(std::memory_order_relaxed);
+    if (need_counts) {
+      loads[i].active = static_cast<uint32_t>(r.active(workers_));
+      loads[i].inactive = static_cast<uint32_t>(r.inactive(workers_));
+    }
+  }
+  const int idx = pick(svc.sched, sched_[svc.id], std::span<const DestLoad>(loads, n), t.src_ip,
+                       t.src_port);
+  if (idx < 0) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+  RealServer& rs = *svc.reals[static_cast<size_t>(idx)];
+
+  ConnTuple out{};
+  bool has_out = false;
+  LocalAddress* la = nullptr;
+  if (rs.fwd == FwdMode::fullnat) {
+    const size_t nl = svc.laddrs.size();
+    uint16_t lport = 0;
+    for (size_t k = 0; k < nl && !lport; ++k) {
+      la = svc.laddrs[laddr_rr_[svc.id]++ % nl];
+      lport = la->pools[worker_]->get();
+    }
+    if (!lport) return {LbVerdict::drop, DropReason::lb_no_local_port, 0};
+    out = {rs.key.ip.be, la->ip.be, rs.key.port.be, lport, t.proto};
+    has_out = true;
+  } else if (rs.fwd == FwdMode::nat) {
+    out = {rs.key.ip.be, t.src_ip, rs.key.port.be, t.src_port, t.proto};
+    has_out = true;
+  }
+  Conn* c = conns_.insert(t, has_out ? &out : nullptr, now);
+  if (!c) {
+    if (la) la->pools[worker_]->put(out.dst_port);
+    return {LbVerdict::drop, DropReason::lb_conn_table_full, 0};
+  }
+  c->fwd = rs.fwd;
+  c->service = svc.id;
+  c->real_server = rs.slot;
+  if (la) {
+    c->laddr = static_cast<uint16_t>(la->slot);
+    la->used[worker_].add(1);
+  }
+  counters.conns.add(1);
+  counters.created.inc();
+  auto& rc = rs.counters[worker_];
+  rc.conns.inc();
+  rc.inactive.add(1);  // a new connection starts inactive (NONE/SYN_RECV, or UDP)
+  if (t.proto == IPPROTO_TCP) {
+    count_state_change(rc, c->on_tcp_packet(Direction::in, tcp_flags));
+  }
+  return transmit(m, ip, *c, Direction::in, rs, fib);
+}
+
+LbVerdict LbWorker::process(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb, const Fib& fib,
+                            uint32_t now) {
+  const uint8_t proto = ip->next_proto_id;
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+    if (lb.is_vip(ip->dst_addr) && !fib.is_local(ip->dst_addr))
+      return {LbVerdict::drop, DropReason::lb_vip_no_service, 0};
+    return {};
+  }
+  const bool ours = lb.is_vip(ip->dst_addr) || lb.is_laddr(ip->dst_addr);
+  if (ip->fragment_offset & rte_cpu_to_be_16(kFragMask))
+    return ours ? LbVerdict{LbVerdict::drop, DropReason::lb_fragment, 0} : LbVerdict{};
+
+  const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
+  const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - ihl;
+  const uint32_t l4_in_seg = rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - ihl;
+  auto* l4 = reinterpret_cast<uint8_t*>(ip) + ihl;
+  uint8_t tcp_flags = 0;
+  ConnTuple t{ip->src_addr, ip->dst_addr, 0, 0, proto};
+  if (proto == IPPROTO_TCP) {
+    const auto* tcp = reinterpret_cast<const rte_tcp_hdr*>(l4);
+    const uint32_t doff = l4_len >= sizeof(rte_tcp_hdr) ? (tcp->data_off >> 4) * 4u : 0;
+    if (l4_len < sizeof(rte_tcp_hdr) || l4_in_seg < sizeof(rte_tcp_hdr) || doff < 20 ||
+        doff > l4_len)
+      return ours ? LbVerdict{LbVerdict::drop, DropReason::l4_bad_header, 0} : LbVerdict{};
+    t.src_port = tcp->src_port;
+    t.dst_port = tcp->dst_port;
+    tcp_flags = tcp->tcp_flags;
+  } else {
+    const auto* udp = reinterpret_cast<const rte_udp_hdr*>(l4);
+    const uint32_t ulen = l4_len >= sizeof(rte_udp_hdr) ? rte_be_to_cpu_16(udp->dgram_len) : 0;
+    if (l4_len < sizeof(rte_udp_hdr) || l4_in_seg < sizeof(rte_udp_hdr) || ulen < 8 ||
+        ulen > l4_len)
+      return ours ? LbVerdict{LbVerdict::drop, DropReason::l4_bad_header, 0} : LbVerdict{};
+    t.src_port = udp->src_port;
+    t.dst_port = udp->dst_port;
+  }
+
+  if (!ours && lb.laddrs.empty() && lb.services.empty()) return {};
+  LookupResult r = conns_.lookup(t, now);
+  if (r) {
+    Conn& c = *r.conn;
+    RealServer* rs = (*real_slots_)[c.real_server];
+    if (!rs) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+    c.touch(now);
+    if (proto == IPPROTO_TCP) {
+      count_state_change(rs->counters[worker_], c.on_tcp_packet(r.dir, tcp_flags));
+    }
+    return transmit(m, ip, c, r.dir, *rs, fib);
+  }
+  if (!ours) return {};
+  const ServiceView* svc = lb.find(proto, t.dst_ip, t.dst_port);
+  if (!svc) {
+    // Traffic to a local address outside any connection belongs to the host (it may share
+    // the address); to a VIP it is dropped.
+    if (lb.is_vip(t.dst_ip) && !fib.is_local(t.dst_ip))
+      return {LbVerdict::drop, DropReason::lb_vip_no_service, 0};
+    return {};
+  }
+  return new_connection(m, ip, t, tcp_flags, *svc, lb, fib, now);
+}
+
+bool LbWorker::answer_arp(rte_mbuf* m, const LbSnapshot& lb, const Fib& fib) {
+  if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr)) return false;
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+  if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
+      arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+      arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+    return false;
+  const uint32_t target = arp->arp_data.arp_tip;
+  // The host answers for its own addresses; we answer for VIPs and local addresses, on the
+  // port where the address is reachable only.
+  if (fib.is_local(target) || !(lb.is_vip(target) || lb.is_laddr(target))) return false;
+  const NextHop* nh = fib.route(target);
+  if (!nh || nh->port_id != m->port) return false;
+  const rte_ether_addr our = fib.port(m->port).mac;
+  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+  arp->arp_data.arp_tha = arp->arp_data.arp_sha;
+  arp->arp_data.arp_tip = arp->arp_data.arp_sip;
+  arp->arp_data.arp_sha = our;
+  arp->arp_data.arp_sip = target;
+  eth->dst_addr = eth->src_addr;
+  eth->src_addr = our;
+  return true;
+}
+
+}  // namespace vsgate

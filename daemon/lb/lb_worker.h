@@ -1,0 +1,70 @@
+// The load balancer on a worker lcore: its own connection table, scheduler state and local
+// ports; reads services from the published LbSnapshot. Nothing here is shared with another
+// worker, so nothing locks.
+#pragma once
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <memory>
+#include <vector>
+
+#include "ipv4/fib.h"
+#include "lb/core/conn_table.h"
+#include "lb/registry.h"
+#include "lcore/io_stats.h"
+
+namespace vsgate {
+
+struct LbVerdict {
+  enum Kind : uint8_t { not_mine, forward, drop } kind = not_mine;
+  DropReason reason = DropReason::count;
+  uint16_t out_port = 0;
+};
+
+class LbWorker {
+ public:
+  LbWorker(unsigned worker, unsigned workers, size_t conn_capacity, rte_ring* neigh_requests,
+           const std::array<RealServer*, kMaxRealServers>* real_slots,
+           const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots);
+
+  // `ip` is a validated IPv4 header inside `m` (header checksum checked, lengths sane).
+  LbVerdict process(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb, const Fib& fib,
+                    uint32_t now_ticks);
+  // ARP request for a VIP or local address: turned into the reply in place. True if handled.
+  bool answer_arp(rte_mbuf* m, const LbSnapshot& lb, const Fib& fib);
+  // Incremental expiry; call once per loop turn.
+  void sweep(uint32_t now_ticks, size_t budget) { conns_.sweep(now_ticks, budget); }
+  void set_timeouts(const Timeouts& t) { conns_.set_timeouts(t); }
+
+  ConnTable& conns() { return conns_; }
+  const ConnTable& conns() const { return conns_; }
+
+  // Counters of this worker's connection table, read by the main lcore.
+  struct alignas(64) Counters {
+    Gauge conns;      // entries in the table
+    Counter created;  // connections created
+  } counters;
+
+ private:
+  static void on_expire(void* ctx, const Conn& c);
+  void release(const Conn& c);
+  LbVerdict new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTuple& t, uint8_t tcp_flags,
+                           const ServiceView& svc, const LbSnapshot& lb, const Fib& fib,
+                           uint32_t now);
+  LbVerdict transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir, RealServer& rs,
+                     const Fib& fib);
+  LbVerdict to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib);
+
+  unsigned worker_, workers_;
+  ConnTable conns_;
+  std::vector<SchedState> sched_;         // by service id
+  std::vector<uint32_t> laddr_rr_;        // by service id: next local address to try
+  // Slots stay valid while any connection refers to them (LbRegistry::release_removed).
+  const std::array<RealServer*, kMaxRealServers>* real_slots_;
+  const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots_;
+  rte_ring* neigh_requests_;
+};
+
+}  // namespace vsgate

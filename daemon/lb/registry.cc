@@ -1,0 +1,355 @@
+#include "lb/registry.h"
+
+#include <algorithm>
+
+namespace vsgate {
+
+StatsValues& StatsValues::operator+=(const StatsValues& o) {
+  conns += o.conns;
+  inpkts += o.inpkts;
+  outpkts += o.outpkts;
+  inbytes += o.inbytes;
+  outbytes += o.outbytes;
+  return *this;
+}
+
+StatsValues StatsValues::operator-(const StatsValues& o) const {
+  return {conns - o.conns, inpkts - o.inpkts, outpkts - o.outpkts, inbytes - o.inbytes,
+          outbytes - o.outbytes};
+}
+
+void RateEstimator::sample(const StatsValues& now, double seconds) {
+  if (!primed || seconds <= 0) {
+    last = now;
+    primed = true;
+    return;
+  }
+  // Counters may go backwards after -Z: restart from the new base instead of a huge rate.
+  if (now.conns < last.conns || now.inpkts < last.inpkts || now.outpkts < last.outpkts ||
+      now.inbytes < last.inbytes || now.outbytes < last.outbytes) {
+    last = now;
+    return;
+  }
+  const StatsValues d = now - last;
+  last = now;
+  // IPVS (ip_vs_est.c): avg += (sample - avg) / 4, every 2 s.
+  auto ewma = [](double& avg, double sample) { avg += (sample - avg) / 4.0; };
+  ewma(cps, static_cast<double>(d.conns) / seconds);
+  ewma(inpps, static_cast<double>(d.inpkts) / seconds);
+  ewma(outpps, static_cast<double>(d.outpkts) / seconds);
+  ewma(inbps, static_cast<double>(d.inbytes) / seconds);
+  ewma(outbps, static_cast<double>(d.outbytes) / seconds);
+}
+
+StatsValues RealServer::stats(unsigned workers) const {
+  StatsValues s;
+  for (unsigned w = 0; w < workers; ++w) {
+    const auto& c = counters[w];
+    s.conns += c.conns.get();
+    s.inpkts += c.inpkts.get();
+    s.outpkts += c.outpkts.get();
+    s.inbytes += c.inbytes.get();
+    s.outbytes += c.outbytes.get();
+  }
+  return s - zero;
+}
+
+int64_t RealServer::active(unsigned workers) const {
+  int64_t n = 0;
+  for (unsigned w = 0; w < workers; ++w) n += counters[w].active.get();
+  return std::max<int64_t>(n, 0);
+}
+
+int64_t RealServer::inactive(unsigned workers) const {
+  int64_t n = 0;
+  for (unsigned w = 0; w < workers; ++w) n += counters[w].inactive.get();
+  return std::max<int64_t>(n, 0);
+}
+
+LocalPortPool::LocalPortPool(unsigned worker, unsigned workers, uint16_t first, uint16_t last) {
+  // Each worker owns every workers-th port, so pools never overlap. With RSS-aware port choice
+  // (a later step for several workers without flow rules) the predicate becomes "the reply's
+  // RSS hash lands on this worker's queue".
+  for (uint32_t p = last; p >= first && p > 0; --p)
+    if (p % workers == worker) free_.push_back(__builtin_bswap16(static_cast<uint16_t>(p)));
+  top_ = free_.size();
+}
+
+const ServiceView* LbSnapshot::find(uint8_t proto, uint32_t vip_be, uint16_t port_be) const {
+  ServiceKey k{static_cast<Proto>(proto), Ipv4Addr{vip_be}, L4Port{port_be}};
+  auto it = std::lower_bound(services.begin(), services.end(), k,
+                             [](const ServiceView& v, const ServiceKey& key) { return v.key < key; });
+  return it != services.end() && it->key == k ? &*it : nullptr;
+}
+
+bool LbSnapshot::is_vip(uint32_t ip_be) const {
+  return std::binary_search(vips.begin(), vips.end(), ip_be);
+}
+bool LbSnapshot::is_laddr(uint32_t ip_be) const {
+  return std::binary_search(laddrs.begin(), laddrs.end(), ip_be);
+}
+
+LbRegistry::LbRegistry(unsigned workers, uint16_t lport_first, uint16_t lport_last)
+    : workers_(workers), lport_first_(lport_first), lport_last_(lport_last),
+      real_slots_(std::make_unique<std::array<RealServer*, kMaxRealServers>>()),
+      laddr_slots_(std::make_unique<std::array<LocalAddress*, kMaxLocalAddresses>>()) {
+  real_slots_->fill(nullptr);
+  laddr_slots_->fill(nullptr);
+}
+
+Service* LbRegistry::find_mut(const ServiceKey& k) {
+  for (auto& s : services_)
+    if (s->key == k) return s.get();
+  return nullptr;
+}
+const Service* LbRegistry::find(const ServiceKey& k) const {
+  for (const auto& s : services_)
+    if (s->key == k) return s.get();
+  return nullptr;
+}
+
+Status LbRegistry::add_service(const ServiceSpec& spec) {
+  if (find(spec.key)) return make_error("Service already exists");
+  if (services_.size() >= kMaxServices) return make_error("Memory allocation problem");
+  auto s = std::make_shared<Service>();
+  s->key = spec.key;
+  s->scheduler = spec.scheduler.value_or(SchedulerKind::wlc);
+  s->persistence_s = spec.persistence_s.value_or(0);
+  if (!free_service_ids_.empty()) {
+    s->id = free_service_ids_.back();
+    free_service_ids_.pop_back();
+  } else {
+    s->id = next_service_id_++;
+  }
+  services_.push_back(std::move(s));
+  std::sort(services_.begin(), services_.end(),
+            [](const auto& a, const auto& b) { return a->key < b->key; });
+  ++generation_;
+  return Ok{};
+}
+
+Status LbRegistry::edit_service(const ServiceSpec& spec) {
+  Service* s = find_mut(spec.key);
+  if (!s) return make_error("No such service");
+  if (spec.scheduler) s->scheduler = *spec.scheduler;
+  if (spec.persistence_s) s->persistence_s = *spec.persistence_s;
+  ++generation_;
+  return Ok{};
+}
+
+void LbRegistry::retire(std::shared_ptr<RealServer> r) {
+  retired_.push_back({std::move(r), generation_ + 1});
+}
+
+Status LbRegistry::del_service(const ServiceKey& k) {
+  auto it = std::find_if(services_.begin(), services_.end(),
+                         [&](const auto& s) { return s->key == k; });
+  if (it == services_.end()) return make_error("No such service");
+  for (auto& r : (*it)->reals) retire(r);
+  for (auto& l : (*it)->laddrs) retired_laddrs_.push_back(l);
+  free_service_ids_.push_back((*it)->id);
+  services_.erase(it);
+  ++generation_;
+  return Ok{};
+}
+
+void LbRegistry::clear() {
+  while (!services_.empty()) (void)del_service(services_.front()->key);
+}
+
+Result<uint32_t> LbRegistry::alloc_real_slot() {
+  if (!free_real_slots_.empty()) {
+    const uint32_t s = free_real_slots_.back();
+    free_real_slots_.pop_back();
+    return s;
+  }
+  for (uint32_t s = 0; s < kMaxRealServers; ++s) {
+    if ((*real_slots_)[s] != nullptr) continue;
+    bool retired = false;
+    for (const auto& r : retired_) retired = retired || r.real->slot == s;
+    if (!retired) return s;
+  }
+  return make_error("Memory allocation problem");
+}
+
+Status LbRegistry::add_real(const ServiceKey& k, const RealServerSpec& spec) {
+  Service* s = find_mut(k);
+  if (!s) return make_error("Service not defined");
+  for (const auto& r : s->reals)
+    if (r->key == spec.key) return make_error("Destination already exists");
+  if (spec.weight && *spec.weight > 65535) return make_error("Weight out of range (0..65535)");
+  auto slot = alloc_real_slot();
+  if (!slot) return slot.error();
+  auto r = std::make_shared<RealServer>();
+  r->key = spec.key;
+  r->fwd = spec.fwd.value_or(FwdMode::fullnat);
+  r->weight = spec.weight.value_or(1);
+  r->upper = spec.upper.value_or(0);
+  r->lower = spec.lower.value_or(0);
+  r->slot = slot.value();
+  r->counters = std::make_unique<RealServerCounters[]>(workers_);
+  (*real_slots_)[r->slot] = r.get();
+  s->reals.push_back(std::move(r));
+  ++generation_;
+  return Ok{};
+}
+
+Status LbRegistry::edit_real(const ServiceKey& k, const RealServerSpec& spec) {
+  Service* s = find_mut(k);
+  if (!s) return make_error("Service not defined");
+  for (auto& r : s->reals)
+    if (r->key == spec.key) {
+      if (spec.weight && *spec.weight > 65535) return make_error("Weight out of range (0..65535)");
+      if (spec.fwd) r->fwd = *spec.fwd;
+      if (spec.weight) r->weight = *spec.weight;
+      if (spec.upper) r->upper = *spec.upper;
+      if (spec.lower) r->lower = *spec.lower;
+      ++generation_;
+      return Ok{};
+    }
+  return make_error("No such destination");
+}
+
+Status LbRegistry::del_real(const ServiceKey& k, const RealServerKey& key) {
+  Service* s = find_mut(k);
+  if (!s) return make_error("Service not defined");
+  auto it = std::find_if(s->reals.begin(), s->reals.end(),
+                         [&](const auto& r) { return r->key == key; });
+  if (it == s->reals.end()) return make_error("No such destination");
+  // Its traffic so far still belongs to the service's totals.
+  s->zero_removed += (*it)->stats(workers_);
+  retire(*it);
+  s->reals.erase(it);
+  ++generation_;
+  return Ok{};
+}
+
+Status LbRegistry::add_laddr(const ServiceKey& k, Ipv4Addr ip, const std::string& port_name,
+                             uint16_t port_id) {
+  Service* s = find_mut(k);
+  if (!s) return make_error("Service not defined");
+  if (k.proto != Proto::tcp && k.proto != Proto::udp) return make_error("bad protocol");
+  for (const auto& l : s->laddrs)
+    if (l->ip == ip) return make_error("Local address already exists");
+  uint32_t slot = kMaxLocalAddresses;
+  for (uint32_t i = 0; i < kMaxLocalAddresses; ++i)
+    if (!(*laddr_slots_)[i]) {
+      slot = i;
+      break;
+    }
+  if (slot == kMaxLocalAddresses) return make_error("Memory allocation problem");
+  auto l = std::make_shared<LocalAddress>();
+  l->ip = ip;
+  l->port_name = port_name;
+  l->port_id = port_id;
+  l->slot = slot;
+  l->used = std::vector<Gauge>(workers_);
+  for (unsigned w = 0; w < workers_; ++w)
+    l->pools.push_back(std::make_unique<LocalPortPool>(w, workers_, lport_first_, lport_last_));
+  (*laddr_slots_)[slot] = l.get();
+  s->laddrs.push_back(std::move(l));
+  ++generation_;
+  return Ok{};
+}
+
+Status LbRegistry::del_laddr(const ServiceKey& k, Ipv4Addr ip) {
+  Service* s = find_mut(k);
+  if (!s) return make_error("Service not defined");
+  auto it = std::find_if(s->laddrs.begin(), s->laddrs.end(),
+                         [&](const auto& l) { return l->ip == ip; });
+  if (it == s->laddrs.end()) return make_error("No such local address");
+  // Connections still hold ports of it: keep it (and its slot) for the life of the process.
+  retired_laddrs_.push_back(*it);
+  s->laddrs.erase(it);
+  ++generation_;
+  return Ok{};
+}
+
+Status LbRegistry::zero(const std::optional<ServiceKey>& k) {
+  bool found = false;
+  for (auto& s : services_) {
+    if (k && s->key != *k) continue;
+    found = true;
+    for (auto& r : s->reals) {
+      r->zero += r->stats(workers_);
+      r->rate = RateEstimator{};
+    }
+    s->zero_removed = StatsValues{};
+    s->rate = RateEstimator{};
+  }
+  if (k && !found) return make_error("No such service");
+  return Ok{};
+}
+
+void LbRegistry::set_timeouts(uint32_t tcp_s, uint32_t tcpfin_s, uint32_t udp_s) {
+  timeouts_.set_ipvsadm(tcp_s, tcpfin_s, udp_s);
+  ++generation_;
+}
+
+Result<std::unique_ptr<const LbSnapshot>> LbRegistry::snapshot() const {
+  auto snap = std::make_unique<LbSnapshot>();
+  snap->real_slots = real_slots_.get();
+  snap->laddr_slots = laddr_slots_.get();
+  snap->timeouts = timeouts_;
+  for (const auto& s : services_) {
+    ServiceView v;
+    v.key = s->key;
+    v.id = s->id;
+    v.persistence_ticks = ticks_from_seconds(s->persistence_s);
+    std::vector<SchedDest> dests;
+    for (const auto& r : s->reals) {
+      dests.push_back({r->weight, r->upper, r->lower, sched_identity(r->key)});
+      v.reals.push_back(r.get());
+    }
+    auto table = SchedulerTable::build(s->scheduler, dests);
+    if (!table)
+      return make_error(std::string(proto_name(s->key.proto)) + " " + s->key.vip.str() + ":" +
+                        std::to_string(s->key.port.host()) + ": " + table.message());
+    v.sched = std::move(table.value());
+    for (const auto& l : s->laddrs) {
+      v.laddrs.push_back(l.get());
+      snap->laddrs.push_back(l->ip.be);
+    }
+    snap->vips.push_back(s->key.vip.be);
+    snap->services.push_back(std::move(v));
+  }
+  for (auto* list : {&snap->vips, &snap->laddrs}) {
+    std::sort(list->begin(), list->end());
+    list->erase(std::unique(list->begin(), list->end()), list->end());
+  }
+  return std::unique_ptr<const LbSnapshot>(std::move(snap));
+}
+
+void LbRegistry::estimate(double seconds) {
+  for (auto& s : services_) {
+    StatsValues total = s->zero_removed;
+    for (auto& r : s->reals) {
+      const StatsValues v = r->stats(workers_);
+      r->rate.sample(v, seconds);
+      total += v;
+    }
+    s->rate.sample(total, seconds);
+  }
+}
+
+void LbRegistry::update_overload() {
+  for (auto& s : services_)
+    for (auto& r : s->reals) {
+      const auto total = static_cast<uint32_t>(r->active(workers_) + r->inactive(workers_));
+      r->overloaded.store(
+          vsgate::update_overload(r->overloaded.load(std::memory_order_relaxed), total, r->upper, r->lower),
+          std::memory_order_relaxed);
+    }
+}
+
+void LbRegistry::release_removed(uint64_t safe_generation) {
+  std::erase_if(retired_, [&](Retired& t) {
+    if (t.generation > safe_generation) return false;
+    if (t.real->active(workers_) + t.real->inactive(workers_) > 0) return false;
+    (*real_slots_)[t.real->slot] = nullptr;
+    free_real_slots_.push_back(t.real->slot);
+    return true;
+  });
+}
+
+}  // namespace vsgate

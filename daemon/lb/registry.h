@@ -1,0 +1,204 @@
+// The load balancer's configuration as the control plane holds it (services, real servers,
+// local addresses, timeouts), the immutable snapshot the workers read, and the per-worker
+// counters of each real server. Runs on the main lcore only; workers see changes through
+// published LbSnapshots (lcore/snapshot.h).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "lb/core/conn_table.h"
+#include "lb/core/scheduler.h"
+#include "lb/types.h"
+#include "lcore/io_stats.h"
+
+namespace vsgate {
+
+inline constexpr unsigned kMaxWorkers = 64;
+inline constexpr uint32_t kMaxRealServers = 65536;  // slots; a conn refers to its real by slot
+inline constexpr uint32_t kMaxLocalAddresses = 1024;
+inline constexpr uint32_t kMaxServices = 4096;
+
+// A counter that goes up and down (active/inactive connections); single writer.
+class Gauge {
+ public:
+  void add(int64_t d) { v_.store(v_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed); }
+  int64_t get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> v_{0};
+};
+
+struct alignas(64) RealServerCounters {
+  Counter conns, inpkts, outpkts, inbytes, outbytes;
+  Gauge active, inactive;  // connections in ESTABLISHED / in any other state (incl. UDP)
+};
+
+struct StatsValues {
+  uint64_t conns = 0, inpkts = 0, outpkts = 0, inbytes = 0, outbytes = 0;
+  StatsValues& operator+=(const StatsValues& o);
+  StatsValues operator-(const StatsValues& o) const;
+};
+
+// IPVS-style rate estimator: 2 s samples, smoothed with weight 1/4.
+struct RateEstimator {
+  StatsValues last;
+  double cps = 0, inpps = 0, outpps = 0, inbps = 0, outbps = 0;
+  bool primed = false;
+  void sample(const StatsValues& now, double seconds);
+};
+
+struct RealServer {
+  RealServerKey key;
+  FwdMode fwd = FwdMode::fullnat;
+  uint32_t weight = 1;
+  uint32_t upper = 0, lower = 0;
+  uint32_t slot = 0;
+  std::unique_ptr<RealServerCounters[]> counters;  // one block per worker
+  std::atomic<bool> overloaded{false};             // maintained by the main lcore
+  StatsValues zero;                                // subtracted on read after -Z
+  RateEstimator rate;
+
+  StatsValues stats(unsigned workers) const;  // since start or -Z
+  int64_t active(unsigned workers) const;
+  int64_t inactive(unsigned workers) const;
+};
+
+// Local-port pool of one local address, for one worker. Only that worker allocates and frees.
+class LocalPortPool {
+ public:
+  LocalPortPool(unsigned worker, unsigned workers, uint16_t first, uint16_t last);
+  // Network byte order; 0 = exhausted.
+  uint16_t get() {
+    if (top_ == 0) return 0;
+    return free_[--top_];
+  }
+  void put(uint16_t port_be) { free_[top_++] = port_be; }
+  size_t free() const { return top_; }
+  size_t size() const { return free_.size(); }
+
+ private:
+  std::vector<uint16_t> free_;
+  size_t top_ = 0;
+};
+
+struct LocalAddress {
+  Ipv4Addr ip;
+  std::string port_name;
+  uint16_t port_id = 0;
+  uint32_t slot = 0;
+  std::vector<std::unique_ptr<LocalPortPool>> pools;  // per worker
+  std::vector<Gauge> used;                            // per worker: ports in use (single writer)
+};
+
+struct Service {
+  ServiceKey key;
+  SchedulerKind scheduler = SchedulerKind::rr;
+  uint32_t persistence_s = 0;
+  uint32_t id = 0;  // slot for per-worker scheduler state
+  std::vector<std::shared_ptr<RealServer>> reals;
+  std::vector<std::shared_ptr<LocalAddress>> laddrs;
+  RateEstimator rate;
+  StatsValues zero_removed;  // stats of removed real servers still count for the service
+};
+
+// What a worker needs about one service: immutable.
+struct ServiceView {
+  ServiceKey key;
+  uint32_t id = 0;
+  uint32_t persistence_ticks = 0;
+  SchedulerTable sched;
+  std::vector<RealServer*> reals;      // index = scheduler dest index
+  std::vector<LocalAddress*> laddrs;   // FULLNAT source addresses
+};
+
+struct LbSnapshot {
+  std::vector<ServiceView> services;  // sorted by key
+  std::vector<uint32_t> vips;         // sorted, network order: drop what no service takes
+  std::vector<uint32_t> laddrs;       // sorted, network order
+  std::array<RealServer*, kMaxRealServers>* real_slots = nullptr;
+  std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots = nullptr;
+  Timeouts timeouts;
+
+  const ServiceView* find(uint8_t proto, uint32_t vip_be, uint16_t port_be) const;
+  bool is_vip(uint32_t ip_be) const;
+  bool is_laddr(uint32_t ip_be) const;
+};
+
+struct ServiceSpec {
+  ServiceKey key;
+  std::optional<SchedulerKind> scheduler;
+  std::optional<uint32_t> persistence_s;
+};
+struct RealServerSpec {
+  RealServerKey key;
+  std::optional<FwdMode> fwd;
+  std::optional<uint32_t> weight, upper, lower;
+};
+
+class LbRegistry {
+ public:
+  LbRegistry(unsigned workers, uint16_t lport_first = 1024, uint16_t lport_last = 32767);
+
+  Status add_service(const ServiceSpec& s);
+  Status edit_service(const ServiceSpec& s);
+  Status del_service(const ServiceKey& k);
+  void clear();
+  Status add_real(const ServiceKey& svc, const RealServerSpec& r);
+  Status edit_real(const ServiceKey& svc, const RealServerSpec& r);
+  Status del_real(const ServiceKey& svc, const RealServerKey& r);
+  Status add_laddr(const ServiceKey& svc, Ipv4Addr ip, const std::string& port_name,
+                   uint16_t port_id);
+  Status del_laddr(const ServiceKey& svc, Ipv4Addr ip);
+  Status zero(const std::optional<ServiceKey>& svc);
+  void set_timeouts(uint32_t tcp_s, uint32_t tcpfin_s, uint32_t udp_s);
+  const Timeouts& timeouts() const { return timeouts_; }
+
+  const std::vector<std::shared_ptr<Service>>& services() const { return services_; }
+  const Service* find(const ServiceKey& k) const;
+  unsigned workers() const { return workers_; }
+  const std::array<RealServer*, kMaxRealServers>* real_slots() const { return real_slots_.get(); }
+  const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots() const {
+    return laddr_slots_.get();
+  }
+
+  // A new snapshot for the workers (after any change).
+  Result<std::unique_ptr<const LbSnapshot>> snapshot() const;
+  uint64_t generation() const { return generation_; }
+
+  // Main lcore, every 2 s: rates; and once a second: overload flags, release of removed real
+  // servers whose connections are all gone (call with `safe` = no worker can still hold a
+  // snapshot older than the removal, i.e. after an RCU grace period).
+  void estimate(double seconds);
+  void update_overload();
+  void release_removed(uint64_t safe_generation);
+
+ private:
+  Result<uint32_t> alloc_real_slot();
+  void retire(std::shared_ptr<RealServer> r);
+  Service* find_mut(const ServiceKey& k);
+
+  unsigned workers_;
+  uint16_t lport_first_, lport_last_;
+  std::vector<std::shared_ptr<Service>> services_;
+  std::unique_ptr<std::array<RealServer*, kMaxRealServers>> real_slots_;
+  std::unique_ptr<std::array<LocalAddress*, kMaxLocalAddresses>> laddr_slots_;
+  std::vector<uint32_t> free_real_slots_, free_laddr_slots_, free_service_ids_;
+  uint32_t next_service_id_ = 0;
+  struct Retired {
+    std::shared_ptr<RealServer> real;
+    uint64_t generation;
+  };
+  std::vector<Retired> retired_;
+  std::vector<std::shared_ptr<LocalAddress>> retired_laddrs_;
+  Timeouts timeouts_ = Timeouts::ipvs_defaults();
+  uint64_t generation_ = 0;
+};
+
+}  // namespace vsgate
