@@ -6,6 +6,7 @@
 #include <rte_arp.h>
 #include <rte_ether.h>
 #include <rte_icmp.h>
+#include <rte_tcp.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 
@@ -83,6 +84,47 @@ class PacketBuilder {
     append(b.data(), b.size());
     return *this;
   }
+  // TCP header (no options) + `payload_len` bytes, checksum over the pseudo-header. Call after
+  // ipv4() with payload_len = 20 + the TCP payload length.
+  PacketBuilder& tcp(uint16_t sport, uint16_t dport, uint8_t flags, size_t payload_len = 0,
+                     uint32_t seq = 1000) {
+    rte_tcp_hdr h{};
+    h.src_port = rte_cpu_to_be_16(sport);
+    h.dst_port = rte_cpu_to_be_16(dport);
+    h.sent_seq = rte_cpu_to_be_32(seq);
+    h.data_off = 5 << 4;
+    h.tcp_flags = flags;
+    h.rx_win = rte_cpu_to_be_16(65535);
+    l4_offset_ = data_.size();
+    append(&h, sizeof h);
+    data_.resize(data_.size() + payload_len, 0x5a);
+    return fix_l4_checksum();
+  }
+  // UDP header + payload; checksum computed unless `with_checksum` is false (0 = none).
+  PacketBuilder& udp(uint16_t sport, uint16_t dport, size_t payload_len, bool with_checksum = true) {
+    rte_udp_hdr h{};
+    h.src_port = rte_cpu_to_be_16(sport);
+    h.dst_port = rte_cpu_to_be_16(dport);
+    h.dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof h + payload_len));
+    l4_offset_ = data_.size();
+    append(&h, sizeof h);
+    data_.resize(data_.size() + payload_len, 0x33);
+    return with_checksum ? fix_l4_checksum() : *this;
+  }
+  PacketBuilder& fix_l4_checksum() {
+    auto* ip = ip_hdr();
+    void* l4 = data_.data() + l4_offset_;
+    if (ip->next_proto_id == IPPROTO_TCP) {
+      auto* t = static_cast<rte_tcp_hdr*>(l4);
+      t->cksum = 0;
+      t->cksum = rte_ipv4_udptcp_cksum(ip, l4);
+    } else {
+      auto* u = static_cast<rte_udp_hdr*>(l4);
+      u->dgram_cksum = 0;
+      u->dgram_cksum = rte_ipv4_udptcp_cksum(ip, l4);
+    }
+    return *this;
+  }
   PacketBuilder& raw(const Bytes& b) {
     append(b.data(), b.size());
     return *this;
@@ -112,6 +154,7 @@ class PacketBuilder {
   }
   Bytes data_;
   size_t ip_offset_ = 0;
+  size_t l4_offset_ = 0;
 };
 
 }  // namespace vsgate::test

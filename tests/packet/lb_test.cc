@@ -1,0 +1,324 @@
+// Table-driven packet tests of the load balancer on one worker: each step is an input frame on a
+// port, the expected verdict and drop reason, and for forwarded packets the exact output frame,
+// built independently with full checksums (so the incremental updates are checked too).
+#include <rte_arp.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <optional>
+
+#include <gtest/gtest.h>
+
+#include "ipv4/classify.h"
+#include "lb/lb_worker.h"
+#include "lb/registry.h"
+#include "packet_builder.h"
+
+namespace vsgate {
+namespace {
+
+using test::Bytes;
+using test::PacketBuilder;
+
+constexpr const char* kPort0Mac = "02:00:00:00:00:10";
+constexpr const char* kPort1Mac = "02:00:00:00:00:11";
+constexpr const char* kClientMac = "02:00:00:00:00:02";
+constexpr const char* kRs2Mac = "02:00:00:00:01:02";
+constexpr const char* kRs3Mac = "02:00:00:00:01:03";
+constexpr const char* kRs4Mac = "02:00:00:00:01:04";
+constexpr const char* kRs5Mac = "02:00:00:00:01:05";
+constexpr uint8_t kSyn = RTE_TCP_SYN_FLAG, kAck = RTE_TCP_ACK_FLAG;
+
+rte_ether_addr ether(const char* s) {
+  rte_ether_addr a;
+  std::memcpy(a.addr_bytes, test::mac(s).bytes.data(), 6);
+  return a;
+}
+
+ServiceKey svc(Proto p, const char* vip, uint16_t port) {
+  return {p, test::ip(vip), L4Port::from_host(port)};
+}
+RealServerSpec real(const char* ip, uint16_t port, FwdMode fwd) {
+  return {{test::ip(ip), L4Port::from_host(port)}, fwd, 1, 0, 0};
+}
+
+// client 10.0.0.2 on port 0; real servers 10.0.1.2..5 on port 1; local address 10.0.1.1.
+class LbPacketTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pool_ = rte_pktmbuf_pool_create(("lbt" + std::to_string(seq_++)).c_str(), 255, 0, 0,
+                                    RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    ASSERT_NE(pool_, nullptr);
+    ring_ = rte_ring_create(("lbr" + std::to_string(seq_++)).c_str(), 64, 0,
+                            RING_F_SP_ENQ | RING_F_SC_DEQ);
+    ASSERT_NE(ring_, nullptr);
+    FibInput in;
+    in.addresses = {{*Ipv4Prefix::parse("10.0.0.1/24"), 0}, {*Ipv4Prefix::parse("10.0.1.1/24"), 1}};
+    in.routes = {{*Ipv4Prefix::parse("10.0.0.0/24"), {}, 0},
+                 {*Ipv4Prefix::parse("10.0.1.0/24"), {}, 1}};
+    in.neighbours = {{test::ip("10.0.0.2"), test::mac(kClientMac), 0},
+                     {test::ip("10.0.1.2"), test::mac(kRs2Mac), 1},
+                     {test::ip("10.0.1.3"), test::mac(kRs3Mac), 1},
+                     {test::ip("10.0.1.4"), test::mac(kRs4Mac), 1},
+                     {test::ip("10.0.1.5"), test::mac(kRs5Mac), 1}};
+    in.ports[0] = {true, ether(kPort0Mac), 1500, test::ip("10.0.0.1").be};
+    in.ports[1] = {true, ether(kPort1Mac), 1500, test::ip("10.0.1.1").be};
+    auto fib = Fib::build(in, nullptr);
+    ASSERT_TRUE(fib.ok()) << fib.message();
+    fib_ = std::move(fib.value());
+
+    reg_ = std::make_unique<LbRegistry>(1);
+    auto ok = [](const Status& s) { ASSERT_TRUE(s.ok()) << s.message(); };
+    ok(reg_->add_service({svc(Proto::tcp, "10.0.0.100", 80), SchedulerKind::rr, 0}));
+    ok(reg_->add_real(svc(Proto::tcp, "10.0.0.100", 80), real("10.0.1.2", 8080, FwdMode::fullnat)));
+    ok(reg_->add_laddr(svc(Proto::tcp, "10.0.0.100", 80), test::ip("10.0.1.1"), "dpdk1", 1));
+    ok(reg_->add_service({svc(Proto::tcp, "10.0.0.101", 80), SchedulerKind::rr, 0}));
+    ok(reg_->add_real(svc(Proto::tcp, "10.0.0.101", 80), real("10.0.1.3", 80, FwdMode::nat)));
+    ok(reg_->add_service({svc(Proto::tcp, "10.0.0.102", 80), SchedulerKind::rr, 0}));
+    ok(reg_->add_real(svc(Proto::tcp, "10.0.0.102", 80), real("10.0.1.4", 80, FwdMode::dr)));
+    ok(reg_->add_service({svc(Proto::tcp, "10.0.0.103", 80), SchedulerKind::rr, 0}));
+    ok(reg_->add_real(svc(Proto::tcp, "10.0.0.103", 80), real("10.0.1.5", 80, FwdMode::tunnel)));
+    ok(reg_->add_service({svc(Proto::udp, "10.0.0.100", 53), SchedulerKind::rr, 0}));
+    ok(reg_->add_real(svc(Proto::udp, "10.0.0.100", 53), real("10.0.1.2", 53, FwdMode::fullnat)));
+    ok(reg_->add_laddr(svc(Proto::udp, "10.0.0.100", 53), test::ip("10.0.1.1"), "dpdk1", 1));
+    auto snap = reg_->snapshot();
+    ASSERT_TRUE(snap.ok()) << snap.message();
+    snap_ = std::move(snap.value());
+    worker_ = std::make_unique<LbWorker>(0, 1, 1024, ring_, reg_->real_slots(),
+                                         reg_->laddr_slots());
+    worker_->set_timeouts(snap_->timeouts);
+  }
+  void TearDown() override {
+    worker_.reset();
+    rte_ring_free(ring_);
+    rte_mempool_free(pool_);
+  }
+
+  struct Out {
+    Decision d;
+    Bytes frame;
+  };
+  Out run(const Bytes& frame, uint16_t port) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    EXPECT_NE(m, nullptr);
+    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
+    if (!frame.empty()) std::memcpy(p, frame.data(), frame.size());
+    m->port = port;
+    LbContext ctx{worker_.get(), snap_.get(), now_};
+    Out o{classify(m, *fib_, &ctx), {}};
+    auto* b = rte_pktmbuf_mtod(m, uint8_t*);
+    o.frame.assign(b, b + rte_pktmbuf_data_len(m));
+    rte_pktmbuf_free(m);
+    return o;
+  }
+  void expect_forward(const Bytes& in, uint16_t in_port, const Bytes& out, uint16_t out_port) {
+    Out o = run(in, in_port);
+    ASSERT_EQ(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::forward));
+    EXPECT_EQ(o.d.out_port, out_port);
+    EXPECT_EQ(o.frame, out);
+  }
+  void expect_drop(const Bytes& in, uint16_t in_port, DropReason r) {
+    Out o = run(in, in_port);
+    ASSERT_EQ(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::drop));
+    EXPECT_EQ(kDropReasonNames[static_cast<size_t>(o.d.reason)],
+              kDropReasonNames[static_cast<size_t>(r)]);
+  }
+  const RealServer& rs(const char* vip, uint16_t port) {
+    return *reg_->find(svc(Proto::tcp, vip, port))->reals.front();
+  }
+
+  static inline int seq_ = 0;
+  rte_mempool* pool_ = nullptr;
+  rte_ring* ring_ = nullptr;
+  std::unique_ptr<const Fib> fib_;
+  std::unique_ptr<LbRegistry> reg_;
+  std::unique_ptr<const LbSnapshot> snap_;
+  std::unique_ptr<LbWorker> worker_;
+  uint32_t now_ = 1000;
+};
+
+// A TCP segment; ports and flags as given, 10 bytes of payload for non-SYN segments.
+Bytes tcp(const char* dmac, const char* smac, const char* src, uint16_t sport, const char* dst,
+          uint16_t dport, uint8_t flags, uint8_t ttl = 64) {
+  const size_t payload = (flags & kSyn) ? 0 : 10;
+  return PacketBuilder()
+      .eth(dmac, smac, RTE_ETHER_TYPE_IPV4)
+      .ipv4(src, dst, ttl, IPPROTO_TCP, static_cast<uint16_t>(20 + payload))
+      .tcp(sport, dport, flags, payload)
+      .build();
+}
+
+TEST_F(LbPacketTest, FullNatBothDirections) {
+  // SYN: source becomes the local address and the first local port, destination the real server.
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 80, kSyn), 0,
+                 tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1024, "10.0.1.2", 8080, kSyn), 1);
+  // SYN+ACK from the real server to the local address goes back to the client, from the VIP.
+  expect_forward(tcp(kPort1Mac, kRs2Mac, "10.0.1.2", 8080, "10.0.1.1", 1024, kSyn | kAck), 1,
+                 tcp(kClientMac, kPort0Mac, "10.0.0.100", 80, "10.0.0.2", 40000, kSyn | kAck), 0);
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 80, kAck), 0,
+                 tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1024, "10.0.1.2", 8080, kAck), 1);
+  const RealServer& r = rs("10.0.0.100", 80);
+  EXPECT_EQ(r.stats(1).conns, 1u);
+  EXPECT_EQ(r.stats(1).inpkts, 2u);
+  EXPECT_EQ(r.stats(1).outpkts, 1u);
+  EXPECT_EQ(r.active(1), 1) << "ESTABLISHED counts as ActiveConn";
+  EXPECT_EQ(r.inactive(1), 0);
+  // A second client gets the next local port.
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40001, "10.0.0.100", 80, kSyn), 0,
+                 tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1025, "10.0.1.2", 8080, kSyn), 1);
+  EXPECT_EQ(r.inactive(1), 1);
+  EXPECT_EQ(worker_->conns().size(), 2u);
+}
+
+TEST_F(LbPacketTest, NatBothDirections) {
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.101", 80, kSyn), 0,
+                 tcp(kRs3Mac, kPort1Mac, "10.0.0.2", 40000, "10.0.1.3", 80, kSyn), 1);
+  expect_forward(tcp(kPort1Mac, kRs3Mac, "10.0.1.3", 80, "10.0.0.2", 40000, kSyn | kAck), 1,
+                 tcp(kClientMac, kPort0Mac, "10.0.0.101", 80, "10.0.0.2", 40000, kSyn | kAck), 0);
+}
+
+TEST_F(LbPacketTest, DirectRoutingRewritesMacsOnly) {
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.102", 80, kSyn), 0,
+                 tcp(kRs4Mac, kPort1Mac, "10.0.0.2", 40000, "10.0.0.102", 80, kSyn), 1);
+  // Later segments of the connection follow it; replies do not pass through us.
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.102", 80, kAck), 0,
+                 tcp(kRs4Mac, kPort1Mac, "10.0.0.2", 40000, "10.0.0.102", 80, kAck), 1);
+}
+
+TEST_F(LbPacketTest, TunnelEncapsulatesInIpip) {
+  const Bytes in = tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.103", 80, kSyn);
+  // Expected: Ethernet to rs5, outer IPv4 10.0.1.1 -> 10.0.1.5 proto 4, then the inner packet
+  // exactly as the client sent it.
+  Bytes inner(in.begin() + 14, in.end());
+  PacketBuilder b;
+  b.eth(kRs5Mac, kPort1Mac, RTE_ETHER_TYPE_IPV4)
+      .ipv4("10.0.1.1", "10.0.1.5", 64, IPPROTO_IPIP, static_cast<uint16_t>(inner.size()));
+  b.ip_hdr()->packet_id = 0;
+  b.fix_ipv4_checksum();
+  b.raw(inner);
+  expect_forward(in, 0, b.build(), 1);
+}
+
+TEST_F(LbPacketTest, UdpFullNatKeepsAbsentChecksumAbsent) {
+  auto udp = [](const char* dmac, const char* smac, const char* src, uint16_t sport,
+                const char* dst, uint16_t dport, bool csum) {
+    return PacketBuilder()
+        .eth(dmac, smac, RTE_ETHER_TYPE_IPV4)
+        .ipv4(src, dst, 64, IPPROTO_UDP, 8 + 12)
+        .udp(sport, dport, 12, csum)
+        .build();
+  };
+  expect_forward(udp(kPort0Mac, kClientMac, "10.0.0.2", 5000, "10.0.0.100", 53, true), 0,
+                 udp(kRs2Mac, kPort1Mac, "10.0.1.1", 1024, "10.0.1.2", 53, true), 1);
+  expect_forward(udp(kPort0Mac, kClientMac, "10.0.0.2", 5001, "10.0.0.100", 53, false), 0,
+                 udp(kRs2Mac, kPort1Mac, "10.0.1.1", 1025, "10.0.1.2", 53, false), 1);
+  expect_forward(udp(kPort1Mac, kRs2Mac, "10.0.1.2", 53, "10.0.1.1", 1024, true), 1,
+                 udp(kClientMac, kPort0Mac, "10.0.0.100", 53, "10.0.0.2", 5000, true), 0);
+}
+
+TEST_F(LbPacketTest, DropsAreCountedByReason) {
+  expect_drop(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 81, kSyn), 0,
+              DropReason::lb_vip_no_service);
+  expect_drop(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 80, kAck), 0,
+              DropReason::lb_tcp_no_conn);
+  {
+    PacketBuilder b;
+    b.eth(kPort0Mac, kClientMac, RTE_ETHER_TYPE_IPV4)
+        .ipv4("10.0.0.2", "10.0.0.100", 64, IPPROTO_TCP, 20)
+        .tcp(40000, 80, kSyn);
+    b.ip_hdr()->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG);
+    b.fix_ipv4_checksum();
+    expect_drop(b.build(), 0, DropReason::lb_fragment);
+  }
+  {
+    // The IP length covers only 10 bytes of the TCP header.
+    PacketBuilder b;
+    b.eth(kPort0Mac, kClientMac, RTE_ETHER_TYPE_IPV4)
+        .ipv4("10.0.0.2", "10.0.0.100", 64, IPPROTO_TCP, 10)
+        .raw(Bytes(10, 0));
+    expect_drop(b.build(), 0, DropReason::l4_bad_header);
+  }
+  for (uint8_t doff : {uint8_t{4}, uint8_t{15}}) {
+    Bytes f = tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 80, kSyn);
+    f[14 + 20 + 12] = static_cast<uint8_t>(doff << 4);  // data offset below 5 / beyond the packet
+    expect_drop(f, 0, DropReason::l4_bad_header);
+  }
+  {
+    Bytes f = PacketBuilder()
+                  .eth(kPort0Mac, kClientMac, RTE_ETHER_TYPE_IPV4)
+                  .ipv4("10.0.0.2", "10.0.0.100", 64, IPPROTO_UDP, 8)
+                  .udp(5000, 53, 0)
+                  .build();
+    f[14 + 20 + 4] = 0;  // UDP length 0
+    f[14 + 20 + 5] = 0;
+    expect_drop(f, 0, DropReason::l4_bad_header);
+  }
+  EXPECT_EQ(worker_->conns().size(), 0u) << "no drop creates a connection";
+}
+
+TEST_F(LbPacketTest, NotOursGoesOn) {
+  // TCP to the host's own address with no connection: the host stack's.
+  Out o = run(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.1", 22, kSyn), 0);
+  EXPECT_EQ(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::punt));
+}
+
+TEST_F(LbPacketTest, ArpForVipAnsweredOnItsPortOnly) {
+  const Bytes req = PacketBuilder()
+                        .eth("ff:ff:ff:ff:ff:ff", kClientMac, RTE_ETHER_TYPE_ARP)
+                        .arp_request(kClientMac, "10.0.0.2", "10.0.0.100")
+                        .build();
+  Bytes reply = req;
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(reply.data());
+  auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+  eth->dst_addr = ether(kClientMac);
+  eth->src_addr = ether(kPort0Mac);
+  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+  arp->arp_data.arp_sha = ether(kPort0Mac);
+  arp->arp_data.arp_sip = test::ip("10.0.0.100").be;
+  arp->arp_data.arp_tha = ether(kClientMac);
+  arp->arp_data.arp_tip = test::ip("10.0.0.2").be;
+  expect_forward(req, 0, reply, 0);
+  // The VIP is not reachable through port 1: no answer there (the host gets the request).
+  Out o = run(req, 1);
+  EXPECT_EQ(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::punt));
+  // ARP for the host's own address is the host's.
+  o = run(PacketBuilder()
+              .eth("ff:ff:ff:ff:ff:ff", kClientMac, RTE_ETHER_TYPE_ARP)
+              .arp_request(kClientMac, "10.0.0.2", "10.0.0.1")
+              .build(),
+          0);
+  EXPECT_EQ(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::punt));
+}
+
+TEST_F(LbPacketTest, ExpiryGivesBackCountsAndLocalPorts) {
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 80, kSyn), 0,
+                 tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1024, "10.0.1.2", 8080, kSyn), 1);
+  const RealServer& r = rs("10.0.0.100", 80);
+  EXPECT_EQ(r.inactive(1), 1);
+  now_ += ticks_from_seconds(61);  // SYN_RECV times out after 60 s
+  worker_->sweep(now_, 100000);
+  EXPECT_EQ(worker_->conns().size(), 0u);
+  EXPECT_EQ(r.inactive(1), 0);
+  // The port is free again: a new client gets it.
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40002, "10.0.0.100", 80, kSyn), 0,
+                 tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1024, "10.0.1.2", 8080, kSyn), 1);
+}
+
+TEST_F(LbPacketTest, MissingNeighbourIsRequestedAndCounted) {
+  ASSERT_TRUE(reg_->add_real(svc(Proto::tcp, "10.0.0.101", 80), real("10.0.1.9", 80, FwdMode::nat))
+                  .ok());
+  ASSERT_TRUE(reg_->del_real(svc(Proto::tcp, "10.0.0.101", 80),
+                             {test::ip("10.0.1.3"), L4Port::from_host(80)})
+                  .ok());
+  auto snap = reg_->snapshot();
+  ASSERT_TRUE(snap.ok());
+  snap_ = std::move(snap.value());
+  expect_drop(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.101", 80, kSyn), 0,
+              DropReason::lb_no_neighbour);
+  void* obj = nullptr;
+  ASSERT_EQ(rte_ring_dequeue(ring_, &obj), 0);
+  EXPECT_EQ(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(obj)), test::ip("10.0.1.9").be);
+}
+
+}  // namespace
+}  // namespace vsgate
