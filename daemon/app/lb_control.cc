@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <rte_cycles.h>
 #include <sys/socket.h>
+#include <chrono>
 #include <unistd.h>
 
 #include "app/app.h"
@@ -372,33 +373,49 @@ void App::register_lb_commands() {
     return Json{{"laddrs", out}};
   });
 
-  // Listing reads the workers' tables from the main lcore. A table is written by its worker
-  // meanwhile, so each entry is read field by field: a listing can be slightly stale or show
-  // a connection that just went, but it never blocks the workers.
+  // The workers copy their connections at the end of a loop turn; we wait at most 200 ms for
+  // all of them (a stuck worker's connections are left out, and the reply says so).
   c.add("lb.conns", [this](const Json&) -> Result<Json> {
-    Json out = Json::array();
-    const uint64_t tick_tsc = std::max<uint64_t>(rte_get_tsc_hz() / kTicksPerSecond, 1);
-    const auto now = static_cast<uint32_t>(rte_get_tsc_cycles() / tick_tsc);
+    constexpr size_t kMaxRows = 100000;
     for (auto& w : lb_workers_) {
-      ConnTable& t = w->conns();
-      t.for_each([&](const Conn& c) {
-        if (out.size() >= 100000) return;
-        const RealServer* rs =
-            c.real_server == Conn::kNone ? nullptr : (*lb_->real_slots())[c.real_server];
-        out.push_back(
-            {{"proto", c.proto() == IPPROTO_TCP ? "tcp" : "udp"},
-             {"state", std::string(conn_state_name(c))},
-             {"expires", seconds_from_ticks(t.expires_in(c, now))},
-             {"client", endpoint(c.in().src_ip, c.in().src_port)},
-             {"vip", endpoint(c.in().dst_ip, c.in().dst_port)},
-             {"laddr", c.fwd == FwdMode::fullnat && c.has_out_key()
-                           ? endpoint(c.out().dst_ip, c.out().dst_port)
-                           : ""},
-             {"real", rs ? endpoint(rs->key.ip.be, rs->key.port.be) : ""},
-             {"fwd", fwd_arg_name(c.fwd)}});
-      });
+      // Still busy with an earlier request it did not finish in time: leave it alone.
+      if (w->dump.state.load(std::memory_order_acquire) == 1) continue;
+      w->dump.rows.clear();
+      w->dump.rows.reserve(kMaxRows);
+      w->dump.state.store(1, std::memory_order_release);
     }
-    return Json{{"connections", out}};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    Json out = Json::array();
+    unsigned missing = 0;
+    for (auto& w : lb_workers_) {
+      while (w->dump.state.load(std::memory_order_acquire) != 2 &&
+             std::chrono::steady_clock::now() < deadline)
+        usleep(50);
+      // A late worker may still fill `rows`: leave its request pending (it finishes on its
+      // own; the next listing starts with clear()) and skip it now.
+      if (w->dump.state.load(std::memory_order_acquire) != 2) {
+        ++missing;
+        continue;
+      }
+      for (const auto& r : w->dump.rows) {
+        const RealServer* rs =
+            r.real_server == Conn::kNone ? nullptr : (*lb_->real_slots())[r.real_server];
+        out.push_back({{"proto", r.proto == IPPROTO_TCP ? "tcp" : "udp"},
+                       {"state", std::string(r.state)},
+                       {"expires", seconds_from_ticks(r.expires_ticks)},
+                       {"client", endpoint(r.in.src_ip, r.in.src_port)},
+                       {"vip", endpoint(r.in.dst_ip, r.in.dst_port)},
+                       {"laddr", r.fwd == FwdMode::fullnat && r.has_out
+                                     ? endpoint(r.out.dst_ip, r.out.dst_port)
+                                     : ""},
+                       {"real", rs ? endpoint(rs->key.ip.be, rs->key.port.be) : ""},
+                       {"fwd", fwd_arg_name(r.fwd)}});
+      }
+      w->dump.state.store(0, std::memory_order_release);
+    }
+    Json result{{"connections", out}};
+    if (missing) result["workers_not_answering"] = missing;
+    return result;
   });
 }
 

@@ -236,6 +236,17 @@ LbVerdict LbWorker::process(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb,
   return new_connection(m, ip, t, tcp_flags, *svc, lb, fib, now);
 }
 
+void LbWorker::serve_dump(uint32_t now) {
+  if (dump.state.load(std::memory_order_acquire) != 1) return;
+  auto& rows = dump.rows;
+  conns_.for_each([&](const Conn& c) {
+    if (rows.size() < rows.capacity())
+      rows.push_back({c.in(), c.out(), c.proto(), c.has_out_key(), c.fwd, conn_state_name(c),
+                      conns_.expires_in(c, now), c.real_server});
+  });
+  dump.state.store(2, std::memory_order_release);
+}
+
 bool LbWorker::answer_arp(rte_mbuf* m, const LbSnapshot& lb, const Fib& fib) {
   if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr)) return false;
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);

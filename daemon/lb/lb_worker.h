@@ -7,7 +7,9 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <atomic>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "ipv4/fib.h"
@@ -37,6 +39,23 @@ class LbWorker {
   // Incremental expiry; call once per loop turn.
   void sweep(uint32_t now_ticks, size_t budget) { conns_.sweep(now_ticks, budget); }
   void set_timeouts(const Timeouts& t) { conns_.set_timeouts(t); }
+
+  // Listing connections (ipvsadm -L -c): the table belongs to the worker, so the main lcore
+  // posts a request and the worker copies rows at the end of a loop turn.
+  struct ConnRow {
+    ConnKey in, out;
+    uint8_t proto;
+    bool has_out;
+    FwdMode fwd;
+    std::string_view state;
+    uint32_t expires_ticks;
+    uint32_t real_server;
+  };
+  struct ConnDump {
+    std::atomic<int> state{0};  // 0 idle, 1 requested (main), 2 done (worker)
+    std::vector<ConnRow> rows;  // reserved by the main lcore: the worker never allocates
+  } dump;
+  void serve_dump(uint32_t now_ticks);
 
   ConnTable& conns() { return conns_; }
   const ConnTable& conns() const { return conns_; }

@@ -134,7 +134,10 @@ int worker_main(void* arg) {
     }
     for (uint16_t p = 0; p < kMaxPorts; ++p) flush(w, tx, p);
     work += inject(w);
-    if (w.lb) w.lb->sweep(lb.now_ticks, 64);
+    if (w.lb) {
+      w.lb->sweep(lb.now_ticks, 64);
+      w.lb->serve_dump(lb.now_ticks);
+    }
     w.qsbr->quiescent(w.index);
 
     if (work) {

@@ -983,7 +983,7 @@ std::string usage() {
          "  vsgatectl --set TCP TCPFIN UDP\n"
          "  vsgatectl --add-laddr|--del-laddr -z LADDR -t|-u VIP:PORT -F PORT\n"
          "  vsgatectl --get-laddr|-G [-t|-u VIP:PORT]\n"
-         "Schedulers: rr (default), wrr, lc, wlc, sh, mh. Forwarding: -b FULLNAT (default),\n"
+         "Schedulers: wlc (default), rr, wrr, lc, sh, mh. Forwarding: -b FULLNAT (default),\n"
          "-m masquerading (NAT), -g direct routing, -i IPIP tunnel. -p alone is 300 seconds.\n"
          "Addresses and ports are numeric IPv4 (no name lookups; -n is implied).\n";
 }
