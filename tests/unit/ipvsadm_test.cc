@@ -66,7 +66,7 @@ void expect_requests(const std::vector<Case>& cases) {
 
 TEST(IpvsadmParse, VirtualServices) {
   expect_requests({
-      // No -s: the daemon's default scheduler (rr); no -p: not persistent.
+      // No -s: the daemon's default scheduler (wlc, as ipvsadm); no -p: not persistent.
       {{"-A", "-t", "10.0.0.100:80"}, "lb.service.add", kSvc80},
       {{"-A", "-t", "10.0.0.100:80", "-s", "wrr"},
        "lb.service.add",
