@@ -36,6 +36,7 @@ void LbWorker::on_expire(void* ctx, const Conn& c) { static_cast<LbWorker*>(ctx)
 // Gives back what a connection held: its count on the real server and its local port.
 void LbWorker::release(const Conn& c) {
   counters.conns.add(-1);
+  if (c.is_template()) return;  // persistence templates hold no counts and no port
   if (c.real_server != Conn::kNone) {
     if (RealServer* rs = (*real_slots_)[c.real_server]) {
       auto& rc = rs->counters[worker_];
@@ -130,9 +131,41 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
       loads[i].inactive = static_cast<uint32_t>(r.inactive(workers_));
     }
   }
-  const int idx = pick(svc.sched, sched_[svc.id], std::span<const DestLoad>(loads, n), t.src_ip,
-                       t.src_port);
+  // Persistence (-p): a template (client, VIP, port 0 for the client) remembers the real
+  // server; later connections of that client go there while it is still available.
+  int idx = -1;
+  const ConnTuple tt{t.src_ip, t.dst_ip, 0, t.dst_port, t.proto};
+  Conn* tpl = nullptr;
+  if (svc.persistence_ticks) {
+    if (LookupResult r = conns_.lookup(tt, now); r && r.conn->is_template()) {
+      tpl = r.conn;
+      const RealServer* prs = (*real_slots_)[tpl->real_server];
+      for (size_t i = 0; i < n && idx < 0; ++i)
+        if (svc.reals[i] == prs && prs->weight > 0 && !loads[i].overloaded)
+          idx = static_cast<int>(i);
+      if (idx >= 0) {
+        tpl->touch(now);
+      } else {
+        conns_.erase(tpl);  // its real server is gone or unavailable: schedule anew
+        counters.conns.add(-1);
+        tpl = nullptr;
+      }
+    }
+  }
+  if (idx < 0)
+    idx = pick(svc.sched, sched_[svc.id], std::span<const DestLoad>(loads, n), t.src_ip,
+               t.src_port);
   if (idx < 0) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+  if (svc.persistence_ticks && !tpl) {
+    if ((tpl = conns_.insert(tt, nullptr, now))) {
+      tpl->set_template(true);
+      tpl->fixed_timeout = svc.persistence_ticks;
+      tpl->service = svc.id;
+      tpl->real_server = svc.reals[static_cast<size_t>(idx)]->slot;
+      tpl->fwd = svc.reals[static_cast<size_t>(idx)]->fwd;
+      counters.conns.add(1);
+    }
+  }
   RealServer& rs = *svc.reals[static_cast<size_t>(idx)];
 
   ConnTuple out{};

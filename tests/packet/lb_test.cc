@@ -320,5 +320,30 @@ TEST_F(LbPacketTest, MissingNeighbourIsRequestedAndCounted) {
   EXPECT_EQ(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(obj)), test::ip("10.0.1.9").be);
 }
 
+TEST_F(LbPacketTest, PersistenceKeepsAClientOnItsRealServer) {
+  const ServiceKey k = svc(Proto::tcp, "10.0.0.104", 80);
+  ASSERT_TRUE(reg_->add_service({k, SchedulerKind::rr, 300}).ok());
+  ASSERT_TRUE(reg_->add_real(k, real("10.0.1.2", 80, FwdMode::nat)).ok());
+  ASSERT_TRUE(reg_->add_real(k, real("10.0.1.3", 80, FwdMode::nat)).ok());
+  auto snap = reg_->snapshot();
+  ASSERT_TRUE(snap.ok());
+  snap_ = std::move(snap.value());
+  auto syn_to = [&](const char* client, uint16_t sport) {
+    Out o = run(tcp(kPort0Mac, kClientMac, client, sport, "10.0.0.104", 80, kSyn), 0);
+    EXPECT_EQ(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::forward));
+    return Ipv4Addr{reinterpret_cast<const rte_ipv4_hdr*>(o.frame.data() + 14)->dst_addr}.str();
+  };
+  const std::string first = syn_to("10.0.0.2", 40000);
+  // rr would alternate; the template keeps 10.0.0.2 where it went first.
+  for (uint16_t p = 40001; p < 40006; ++p) EXPECT_EQ(syn_to("10.0.0.2", p), first);
+  const std::string other = syn_to("10.0.0.3", 40000);
+  EXPECT_NE(other, first) << "another client is scheduled (rr moves on)";
+  // After the template expires (and the connections with it), rr decides again.
+  now_ += ticks_from_seconds(301);
+  worker_->sweep(now_, 100000);
+  EXPECT_EQ(worker_->conns().size(), 0u);
+  EXPECT_EQ(syn_to("10.0.0.2", 41000), first) << "rr continues: A, B, then A again";
+}
+
 }  // namespace
 }  // namespace vsgate
