@@ -5,6 +5,8 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include <cstring>
+
 #include "lb/xmit.h"
 
 namespace vsgate {
@@ -211,6 +213,10 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
 LbVerdict LbWorker::process(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb, const Fib& fib,
                             uint32_t now) {
   const uint8_t proto = ip->next_proto_id;
+  if (proto == IPPROTO_ICMP && (lb.is_laddr(ip->dst_addr) || !lb.services.empty())) {
+    const LbVerdict v = icmp_error(m, ip, fib, now);
+    if (v.kind != LbVerdict::not_mine) return v;
+  }
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
     if (lb.is_vip(ip->dst_addr) && !fib.is_local(ip->dst_addr))
       return {LbVerdict::drop, DropReason::lb_vip_no_service, 0};
@@ -267,6 +273,54 @@ LbVerdict LbWorker::process(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb,
     return {};
   }
   return new_connection(m, ip, t, tcp_flags, *svc, lb, fib, now);
+}
+
+// An ICMP error (unreachable, time exceeded, parameter problem) about a packet we sent to a
+// real server goes back to the client as if the VIP had sent it, with the quoted packet
+// translated back to client -> VIP, so that path-MTU discovery and port-unreachable work
+// through the load balancer.
+LbVerdict LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint32_t now) {
+  const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
+  const uint32_t icmp_len = rte_be_to_cpu_16(ip->total_length) - ihl;
+  const uint32_t in_seg = rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr);
+  if (rte_be_to_cpu_16(ip->total_length) > in_seg) return {};  // multi-segment: not ours
+  auto* icmp = reinterpret_cast<uint8_t*>(ip) + ihl;
+  if (icmp_len < 8 + sizeof(rte_ipv4_hdr) + 8) return {};
+  const uint8_t type = icmp[0];
+  if (type != 3 && type != 11 && type != 12) return {};
+  auto* inner = reinterpret_cast<rte_ipv4_hdr*>(icmp + 8);
+  const uint32_t inner_ihl = (inner->version_ihl & 0x0f) * 4u;
+  if ((inner->version_ihl >> 4) != 4 || inner_ihl < 20 || 8 + inner_ihl + 8 > icmp_len) return {};
+  if (inner->next_proto_id != IPPROTO_TCP && inner->next_proto_id != IPPROTO_UDP) return {};
+  auto* ports = reinterpret_cast<uint16_t*>(reinterpret_cast<uint8_t*>(inner) + inner_ihl);
+  uint16_t sport, dport;
+  std::memcpy(&sport, ports, 2);
+  std::memcpy(&dport, ports + 1, 2);
+  // The quoted packet went out from us; its reply direction is the connection's out key.
+  const ConnTuple t{inner->dst_addr, inner->src_addr, dport, sport, inner->next_proto_id};
+  LookupResult r = conns_.lookup(t, now);
+  if (!r || r.dir != Direction::out) return {};
+  Conn& c = *r.conn;
+  c.touch(now);
+  const ConnKey& in = c.in();
+  inner->src_addr = in.src_ip;
+  inner->dst_addr = in.dst_ip;
+  std::memcpy(ports, &in.src_port, 2);
+  std::memcpy(ports + 1, &in.dst_port, 2);
+  inner->hdr_checksum = 0;
+  inner->hdr_checksum = rte_ipv4_cksum(inner);
+  icmp[2] = icmp[3] = 0;
+  const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(icmp, icmp_len));
+  std::memcpy(icmp + 2, &sum, 2);
+  ip->src_addr = in.dst_ip;
+  ip->dst_addr = in.src_ip;
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  if (RealServer* rs = (*real_slots_)[c.real_server]) {
+    rs->counters[worker_].outpkts.inc();
+    rs->counters[worker_].outbytes.add(rte_be_to_cpu_16(ip->total_length));
+  }
+  return to_next_hop(m, in.src_ip, fib);
 }
 
 void LbWorker::serve_dump(uint32_t now) {

@@ -75,6 +75,7 @@ class LbWorker {
   LbVerdict transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir, RealServer& rs,
                      const Fib& fib);
   LbVerdict to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib);
+  LbVerdict icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint32_t now);
 
   unsigned worker_, workers_;
   ConnTable conns_;
