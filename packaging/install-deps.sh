@@ -13,6 +13,8 @@ PACKAGES=(
   googletest libgtest-dev
   # lab, e2e test and demo
   iproute2 iputils-ping ethtool procps python3
+  # load-balancer e2e test (real servers answer HTTP; tcpdump to look at captures by hand)
+  curl tcpdump
 )
 
 missing=()

@@ -77,6 +77,7 @@ Status App::start(const std::vector<std::string>& eal_extra) {
     if (auto st = (this->*step)(); !st) return st;
   }
   rebuild_fib();
+  if (auto st = apply_configured_services(); !st) return st;
   publish_services();
   for (auto& p : ports_)
     if (auto st = p->start(); !st) return st;

@@ -53,6 +53,7 @@ class App {
 
   void poll_host_stack(uint64_t now_us);
   void register_lb_commands();
+  Status apply_configured_services();
   void publish_services();
   void poll_lb(uint64_t now_us);
   void resolve_neighbours(uint64_t now_us);

@@ -144,6 +144,33 @@ void App::resolve_neighbours(uint64_t now) {
   if (neigh_requested_us_.size() > 4096) neigh_requested_us_.clear();
 }
 
+// The [service.NAME] sections, applied as the lb.* commands would (the config is validated).
+Status App::apply_configured_services() {
+  for (const auto& sc : config_.services) {
+    const std::string where = "service." + sc.name + ": ";
+    if (auto st = lb_->add_service({sc.key, sc.scheduler, sc.persistence_s}); !st)
+      return make_error(where + st.message());
+    for (const auto& la : sc.local_addresses) {
+      uint16_t port_id = UINT16_MAX;
+      for (const auto& p : ports_)
+        if (p->name() == la.port_name) port_id = p->id();
+      if (port_id == UINT16_MAX) return make_error(where + "no such port: " + la.port_name);
+      if (auto st = lb_->add_laddr(sc.key, la.ip, la.port_name, port_id); !st)
+        return make_error(where + st.message());
+    }
+    for (const auto& rc : sc.real_servers) {
+      if (auto st = lb_->add_real(sc.key, {rc.key, rc.fwd, rc.weight, rc.upper, rc.lower}); !st)
+        return make_error(where + st.message());
+      if (!neigh_rings_.empty())
+        rte_ring_enqueue(neigh_rings_[0], reinterpret_cast<void*>(uintptr_t{rc.key.ip.be}));
+    }
+    VSG_LOG(info, "service %s: %s %s:%u, %zu real server(s)", sc.name.c_str(),
+            std::string(proto_name(sc.key.proto)).c_str(), sc.key.vip.str().c_str(),
+            sc.key.port.host(), sc.real_servers.size());
+  }
+  return Ok{};
+}
+
 void App::register_lb_commands() {
   auto& c = control_->commands();
   auto changed = [this]() { publish_services(); };

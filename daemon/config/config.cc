@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 namespace vsgate {
@@ -141,6 +142,50 @@ bool valid_port_name(std::string_view s) {
   return true;
 }
 
+// An address a service may use as VIP, local address or real server: not 0.0.0.0/8 ("this
+// network"), 127.0.0.0/8 (loopback), 224.0.0.0/4 (multicast) or 240.0.0.0/4 (reserved and the
+// limited broadcast).
+bool service_unicast(Ipv4Addr a) {
+  const uint32_t h = a.host();
+  return (h >> 24) != 0 && (h >> 24) != 127 && (h >> 28) < 0xe;
+}
+
+std::string proto_word(Proto p) { return p == Proto::tcp ? "tcp" : "udp"; }
+
+std::string endpoint(Ipv4Addr ip, L4Port port) {
+  return ip.str() + ":" + std::to_string(port.host());
+}
+
+// Strict decimal: "abc", "1.5", "+1", "0x10" and "" are not numbers; "-1" is out of range.
+// Returns the value, or nullopt with `why` set to what the message says after the value.
+std::optional<uint64_t> check_uint(std::string_view text, uint64_t lo, uint64_t hi,
+                                   bool power_of_two, std::string& why) {
+  std::string range = std::to_string(lo) + ".." + std::to_string(hi);
+  std::string_view digits = text;
+  bool negative = digits.starts_with('-');
+  if (negative) digits.remove_prefix(1);
+  bool all_digits = !digits.empty();
+  for (char c : digits) all_digits = all_digits && is_digit(c);
+  if (!all_digits) {
+    why = "is not a whole number (expected " + range + ")";
+    return std::nullopt;
+  }
+  uint64_t v = 0;
+  for (char c : digits) {
+    v = v * 10 + static_cast<unsigned>(c - '0');
+    if (v > hi) break;  // keeps v from overflowing on absurdly long inputs
+  }
+  if (negative || v < lo || v > hi) {
+    why = "is out of range (" + range + ")";
+    return std::nullopt;
+  }
+  if (power_of_two && (v & (v - 1)) != 0) {
+    why = "is not a power of two (expected " + range + ")";
+    return std::nullopt;
+  }
+  return v;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pre-scan of the raw text. iniparser merges repeated sections and keys silently, lower-cases
 // section names and drops line numbers; this pass recovers what it loses.
@@ -233,6 +278,16 @@ constexpr const char* kEalKeys[] = {"args"};
 constexpr const char* kPortKeys[] = {"device",         "rx_queues", "tx_queues", "rx_descriptors",
                                      "tx_descriptors", "mtu",       "kni",       "kni_backend",
                                      "addresses"};
+// Plus one "real_server ADDR[:PORT]" key per real server.
+constexpr const char* kServiceKeys[] = {"protocol",
+                                        "vip",
+                                        "port",
+                                        "scheduler",
+                                        "persistence",
+                                        "local_addresses",
+                                        "real_server ADDR[:PORT]"};
+constexpr std::string_view kRealServerKey = "real_server";
+constexpr unsigned kMaxPersistence = 31536000;  // one year, as lb.service.add accepts
 
 template <size_t N>
 std::string join(const char* const (&names)[N]) {
@@ -286,7 +341,8 @@ class Loader {
       std::string key(full.substr(colon + 1));
       if (section.empty()) {
         error(key, dict->val[i],
-              "is outside any section (put it under [global], [eal] or [port.NAME])",
+              "is outside any section (put it under [global], [eal], [port.NAME] or "
+              "[service.NAME])",
               line_of(key_lines_, "." + key));
         continue;
       }
@@ -304,11 +360,16 @@ class Loader {
         load_eal(entries);
       } else if (s.lower.starts_with("port.")) {
         load_port(s, entries);
+      } else if (s.lower.starts_with("service.")) {
+        load_service(s, entries);
       } else if (!s.lower.empty()) {
-        section_error(s.name, "is not a known section (expected [global], [eal] or [port.NAME])");
+        section_error(s.name,
+                      "is not a known section (expected [global], [eal], [port.NAME] or "
+                      "[service.NAME])");
       }
     }
     check_ports();
+    check_services();
   }
 
   // ---- reporting
@@ -460,42 +521,26 @@ class Loader {
 
   template <size_t N>
   void check_unknown(const std::string& section, const Entries& entries,
-                     const char* const (&known)[N]) {
+                     const char* const (&known)[N], bool real_server_keys = false) {
     for (const auto& [k, v] : entries) {
       bool ok = false;
       for (const char* n : known) ok = ok || k == n;
+      // A bare "real_server" is reported by load_service() (no address).
+      if (real_server_keys) ok = ok || k == kRealServerKey || is_real_server_key(k);
       if (!ok)
         error(section + "." + k, v, "is set on an unknown key (known keys: " + join(known) + ")");
     }
   }
 
-  // Strict decimal: "abc", "1.5", "+1", "0x10" and "" are rejected; "-1" is out of range.
   std::optional<unsigned> parse_uint(const std::string& where, const std::string& text, unsigned lo,
                                      unsigned hi, bool power_of_two = false) {
-    std::string range = std::to_string(lo) + ".." + std::to_string(hi);
-    std::string_view digits(text);
-    bool negative = digits.starts_with('-');
-    if (negative) digits.remove_prefix(1);
-    bool all_digits = !digits.empty();
-    for (char c : digits) all_digits = all_digits && is_digit(c);
-    if (!all_digits) {
-      error(where, text, "is not a whole number (expected " + range + ")");
+    std::string why;
+    auto v = check_uint(text, lo, hi, power_of_two, why);
+    if (!v) {
+      error(where, text, why);
       return std::nullopt;
     }
-    uint64_t v = 0;
-    for (char c : digits) {
-      v = v * 10 + static_cast<unsigned>(c - '0');
-      if (v > hi) break;  // keeps v from overflowing on absurdly long inputs
-    }
-    if (negative || v < lo || v > hi) {
-      error(where, text, "is out of range (" + range + ")");
-      return std::nullopt;
-    }
-    if (power_of_two && (v & (v - 1)) != 0) {
-      error(where, text, "is not a power of two (expected " + range + ")");
-      return std::nullopt;
-    }
-    return static_cast<unsigned>(v);
+    return static_cast<unsigned>(*v);
   }
 
   template <class T>
@@ -633,6 +678,384 @@ class Loader {
     }
   }
 
+  // ---- services
+
+  // What the cross-service checks need beyond ServiceConfig; parallel to config.services.
+  struct ServiceMeta {
+    std::string section;                  // "service.NAME" as written
+    bool key_ok = false;                  // protocol, vip and port all valid
+    bool laddrs_ok = true;                // local_addresses had no error
+    std::vector<std::string> laddr_text;  // per local address: the entry as written
+    std::vector<std::string> real_where;  // per real server: "service.NAME.real_server ADDR"
+    std::vector<std::string> real_addr;   // per real server: ADDR[:PORT] as written
+  };
+
+  // "real_server" followed by whitespace (and, if valid, an address).
+  static bool is_real_server_key(std::string_view k) {
+    return k.starts_with(kRealServerKey) && k.size() > kRealServerKey.size() &&
+           is_space(k[kRealServerKey.size()]);
+  }
+
+  void load_service(const RawSection& s, const Entries& e) {
+    ServiceConfig svc;
+    ServiceMeta meta;
+    svc.name = s.name.substr(8);  // after "service.", original case
+    const std::string sec = s.name;
+    meta.section = sec;
+    if (svc.name.empty()) {
+      section_error(s.name, "has an empty service name (expected [service.NAME])");
+    } else if (!valid_port_name(svc.name)) {
+      section_error(s.name, "has an invalid service name '" + svc.name +
+                                "' (1..32 letters, digits, '_', '-' or '.')");
+    }
+
+    // Identity: all three are required, as ipvsadm needs -t/-u ADDR:PORT.
+    bool proto_ok = false, vip_ok = false, port_ok = false;
+    std::vector<std::string> missing;
+    if (const std::string* v = find(e, "protocol")) {
+      std::string p = lower(*v);
+      if (p == "tcp" || p == "udp") {
+        svc.key.proto = p == "tcp" ? Proto::tcp : Proto::udp;
+        proto_ok = true;
+      } else {
+        error(sec + ".protocol", *v, "is not a protocol (tcp or udp)");
+      }
+    } else {
+      missing.emplace_back("protocol");
+    }
+    if (const std::string* v = find(e, "vip")) {
+      if (auto a = Ipv4Addr::parse(*v); !a) {
+        error(sec + ".vip", *v, "is not an IPv4 address (expected a.b.c.d)");
+      } else if (!service_unicast(*a)) {
+        error(sec + ".vip", *v, kNotUnicast);
+      } else {
+        svc.key.vip = *a;
+        vip_ok = true;
+      }
+    } else {
+      missing.emplace_back("vip");
+    }
+    if (const std::string* v = find(e, "port")) {
+      if (auto n = parse_uint(sec + ".port", *v, 1, 65535)) {
+        svc.key.port = L4Port::from_host(static_cast<uint16_t>(*n));
+        port_ok = true;
+      }
+    } else {
+      missing.emplace_back("port");
+    }
+    if (!missing.empty()) {
+      std::string list;
+      for (size_t i = 0; i < missing.size(); ++i)
+        list += (i == 0 ? "" : i + 1 == missing.size() ? " or " : ", ") + missing[i];
+      section_error(s.name, "has no " + list + " (a service needs protocol, vip and port)");
+    }
+    meta.key_ok = proto_ok && vip_ok && port_ok;
+
+    if (const std::string* v = find(e, "scheduler")) {
+      if (auto k = parse_scheduler(lower(*v)))
+        svc.scheduler = *k;
+      else
+        error(sec + ".scheduler", *v, "is not a scheduler (rr, wrr, lc, wlc, sh or mh)");
+    }
+    set_uint(sec, e, "persistence", svc.persistence_s, 0, kMaxPersistence);
+
+    if (const std::string* v = find(e, "local_addresses"))
+      meta.laddrs_ok = parse_local_addresses(sec + ".local_addresses", *v, svc, meta);
+
+    // Real servers in file order.
+    std::vector<std::pair<int, const std::pair<std::string, std::string>*>> reals;
+    for (const auto& kv : e)
+      if (kv.first == kRealServerKey || is_real_server_key(kv.first))
+        reals.emplace_back(line_of(key_lines_, lower(sec) + "." + kv.first), &kv);
+    std::stable_sort(reals.begin(), reals.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::map<RealServerKey, std::string> seen;  // -> the first key's address text
+    for (const auto& [line, kv] : reals) {
+      const std::string where = sec + "." + kv->first;
+      if (kv->first == kRealServerKey) {
+        error(where, kv->second,
+              "has no address in its key (write real_server ADDR[:PORT] = [fwd] [weight=N] "
+              "[upper=N] [lower=N])");
+        continue;
+      }
+      std::string addr(trim(std::string_view(kv->first).substr(kRealServerKey.size())));
+      auto rs = parse_real_server(where, addr, kv->second, svc, port_ok);
+      if (!rs) continue;
+      const RealServerConfig& c = rs->config;
+      if (auto [it, inserted] = seen.emplace(c.key, addr); !inserted) {
+        error(where, addr,
+              "is the same real server (" + endpoint(c.key.ip, c.key.port) + ") as real_server " +
+                  it->second + " of " + sec + "; each may appear once per service");
+        continue;
+      }
+      if (svc.local_addresses.empty() && meta.laddrs_ok && c.fwd == FwdMode::fullnat)
+        error(where, kv->second,
+              std::string("forwards with fullnat") + (rs->fwd_given ? "" : " (the default)") +
+                  ", which needs a source address, but " + sec +
+                  ".local_addresses is empty (add ADDR@PORT entries or choose nat, dr or tunnel)");
+      svc.real_servers.push_back(c);
+      meta.real_where.push_back(where);
+      meta.real_addr.push_back(addr);
+    }
+
+    check_unknown(sec, e, kServiceKeys, true);
+    r_.config.services.push_back(std::move(svc));
+    services_meta_.push_back(std::move(meta));
+  }
+
+  static constexpr const char* kNotUnicast =
+      "is not a unicast address a service can use (not 0.0.0.0/8, 127.0.0.0/8, multicast or "
+      "240.0.0.0/4)";
+
+  // "ADDR@PORT, ...". Port names are resolved in check_services(), once every port is known.
+  bool parse_local_addresses(const std::string& where, const std::string& text, ServiceConfig& svc,
+                             ServiceMeta& meta) {
+    std::string_view rest = trim(text);
+    if (rest.empty()) return true;
+    bool ok = true;
+    std::set<Ipv4Addr> seen;
+    while (true) {
+      size_t comma = rest.find(',');
+      std::string_view item = trim(rest.substr(0, comma));
+      size_t at = item.find('@');
+      std::optional<Ipv4Addr> ip;
+      if (item.empty()) {
+        error(where, text, "has an empty entry (expected comma-separated ADDR@PORT)");
+        ok = false;
+      } else if (at == std::string_view::npos || !valid_port_name(trim(item.substr(at + 1))) ||
+                 !(ip = Ipv4Addr::parse(trim(item.substr(0, at))))) {
+        error(where, item,
+              "is not ADDR@PORT (an IPv4 address and the name of a [port.NAME] section, e.g. "
+              "10.0.1.1@dpdk1)");
+        ok = false;
+      } else if (!service_unicast(*ip)) {
+        error(where, item, kNotUnicast);
+        ok = false;
+      } else if (!seen.insert(*ip).second) {
+        error(where, item, "is listed more than once");
+        ok = false;
+      } else {
+        svc.local_addresses.push_back({*ip, std::string(trim(item.substr(at + 1)))});
+        meta.laddr_text.emplace_back(item);
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    return ok;
+  }
+
+  struct ParsedRealServer {
+    RealServerConfig config;
+    bool fwd_given = false;
+  };
+
+  // Key "real_server ADDR[:PORT]", value "[fullnat|nat|dr|tunnel] [weight=N] [upper=N]
+  // [lower=N]" in any order, separated by whitespace (spaces around '=' are fine).
+  std::optional<ParsedRealServer> parse_real_server(const std::string& where,
+                                                    const std::string& addr,
+                                                    const std::string& value,
+                                                    const ServiceConfig& svc, bool port_ok) {
+    ParsedRealServer out;
+    RealServerConfig& rs = out.config;
+    bool ok = true;
+    const size_t colon = addr.find(':');
+    auto ip = Ipv4Addr::parse(std::string_view(addr).substr(0, colon));
+    std::optional<uint64_t> port;
+    std::string why;
+    if (colon != std::string::npos) port = check_uint(addr.substr(colon + 1), 1, 65535, false, why);
+    if (!ip || (colon != std::string::npos && !port)) {
+      error(where, addr,
+            "is not a real server address (expected real_server a.b.c.d or a.b.c.d:PORT, PORT "
+            "1..65535)");
+      ok = false;
+    } else if (!service_unicast(*ip)) {
+      error(where, addr, kNotUnicast);
+      ok = false;
+    } else {
+      rs.key.ip = *ip;
+      rs.key.port = port ? L4Port::from_host(static_cast<uint16_t>(*port)) : svc.key.port;
+      if (!port && !port_ok) ok = false;  // its port is the service's, which is invalid
+    }
+
+    // "weight = 3" is read as "weight=3".
+    std::string options;
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (is_space(value[i])) {
+        size_t j = i;
+        while (j < value.size() && is_space(value[j])) ++j;
+        if ((j < value.size() && value[j] == '=') || (!options.empty() && options.back() == '=')) {
+          i = j - 1;
+          continue;
+        }
+      }
+      options += value[i];
+    }
+
+    bool weight_given = false, upper_given = false, lower_given = false;
+    std::string_view rest = options;
+    while (!(rest = trim(rest)).empty()) {
+      size_t end = 0;
+      while (end < rest.size() && !is_space(rest[end])) ++end;
+      const std::string token(rest.substr(0, end));
+      rest.remove_prefix(end);
+      const size_t eq = token.find('=');
+      const std::string name = lower(token.substr(0, eq));
+      if (eq == std::string::npos) {
+        auto mode = parse_fwd_mode(name);
+        if (!mode) {
+          error(where, token,
+                "is not a forwarding mode or option (fullnat, nat, dr, tunnel, weight=N, "
+                "upper=N, lower=N)");
+          ok = false;
+        } else if (out.fwd_given) {
+          error(where, token, "is a second forwarding mode (give one of fullnat, nat, dr, tunnel)");
+          ok = false;
+        } else {
+          rs.fwd = *mode;
+          out.fwd_given = true;
+        }
+        continue;
+      }
+      uint32_t* field = nullptr;
+      bool* given = nullptr;
+      uint64_t hi = 0;
+      if (name == "weight") {
+        field = &rs.weight, given = &weight_given, hi = 65535;
+      } else if (name == "upper") {
+        field = &rs.upper, given = &upper_given, hi = UINT32_MAX;
+      } else if (name == "lower") {
+        field = &rs.lower, given = &lower_given, hi = UINT32_MAX;
+      } else {
+        error(where, token,
+              "is not a forwarding mode or option (fullnat, nat, dr, tunnel, weight=N, upper=N, "
+              "lower=N)");
+        ok = false;
+        continue;
+      }
+      if (*given) {
+        error(where, token, "sets " + name + " a second time");
+        ok = false;
+        continue;
+      }
+      *given = true;
+      if (auto n = check_uint(std::string_view(token).substr(eq + 1), 0, hi, false, why)) {
+        *field = static_cast<uint32_t>(*n);
+      } else {
+        error(where, token, why);
+        ok = false;
+      }
+    }
+    // IPVS refuses lower > upper (ERANGE), which also means no lower without an upper.
+    if (rs.lower > rs.upper) {
+      const std::string lo = "lower=" + std::to_string(rs.lower);
+      if (rs.upper == 0)
+        error(where, lo,
+              "is set without an upper threshold (IPVS refuses lower > upper; add upper=N with "
+              "N >= " +
+                  lo.substr(6) + ")");
+      else
+        error(where, lo,
+              "is above upper=" + std::to_string(rs.upper) +
+                  " (IPVS refuses a lower threshold above the upper one)");
+      ok = false;
+    }
+    // DR and TUNNEL do not rewrite the destination port (ipvsadm forces it to the service's).
+    if (ok && port && port_ok && (rs.fwd == FwdMode::dr || rs.fwd == FwdMode::tunnel) &&
+        rs.key.port != svc.key.port) {
+      error(where, addr,
+            "has port " + std::to_string(rs.key.port.host()) + ", but " +
+                (rs.fwd == FwdMode::dr ? "dr" : "tunnel") +
+                " forwards without changing the destination port: it must be the service's (" +
+                std::to_string(svc.key.port.host()) + ")");
+      ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  // Rules across services (and ports), once every section is loaded.
+  void check_services() {
+    auto& services = r_.config.services;
+    std::map<std::string, std::string> ports;  // lower-case name -> name as written
+    for (const auto& p : r_.config.ports) ports.emplace(lower(p.name), p.name);
+
+    std::map<ServiceKey, size_t> keys;
+    std::map<Ipv4Addr, size_t> vips;  // -> first service with that VIP
+    for (size_t i = 0; i < services.size(); ++i) {
+      const ServiceConfig& s = services[i];
+      const ServiceMeta& m = services_meta_[i];
+      if (!m.key_ok) continue;
+      vips.emplace(s.key.vip, i);
+      auto [it, inserted] = keys.emplace(s.key, i);
+      if (!inserted)
+        error(m.section + ".vip", s.key.vip.str(),
+              "with " + proto_word(s.key.proto) + " port " + std::to_string(s.key.port.host()) +
+                  " is already " + services_meta_[it->second].section +
+                  " (services must differ in protocol, vip or port)");
+    }
+
+    std::map<Ipv4Addr, size_t> laddrs;  // -> first service with that local address
+    for (size_t i = 0; i < services.size(); ++i) {
+      ServiceConfig& s = services[i];
+      const ServiceMeta& m = services_meta_[i];
+      const std::string where = m.section + ".local_addresses";
+      for (size_t j = 0; j < s.local_addresses.size(); ++j) {
+        LocalAddressConfig& l = s.local_addresses[j];
+        if (auto p = ports.find(lower(l.port_name)); p != ports.end())
+          l.port_name = p->second;
+        else
+          error(where, m.laddr_text[j],
+                "names no port (there is no [port." + l.port_name + "] section)");
+        if (auto v = vips.find(l.ip); v != vips.end())
+          error(where, m.laddr_text[j],
+                "is the vip of " + services_meta_[v->second].section +
+                    " (an address is either a VIP or a local address)");
+        laddrs.emplace(l.ip, i);
+      }
+    }
+
+    // A real server must not be one of our own addresses.
+    for (size_t i = 0; i < services.size(); ++i) {
+      const ServiceConfig& s = services[i];
+      const ServiceMeta& m = services_meta_[i];
+      for (size_t j = 0; j < s.real_servers.size(); ++j) {
+        const Ipv4Addr ip = s.real_servers[j].key.ip;
+        if (auto v = vips.find(ip); v != vips.end())
+          error(m.real_where[j], m.real_addr[j],
+                "is the vip of " + services_meta_[v->second].section +
+                    " (a real server cannot be the load balancer itself)");
+        else if (auto l = laddrs.find(ip); l != laddrs.end())
+          error(m.real_where[j], m.real_addr[j],
+                "is a local address of " + services_meta_[l->second].section +
+                    " (a real server cannot be the load balancer itself)");
+      }
+    }
+
+    // Each service has its own local-port pools per local address. Two services of one protocol
+    // that share a local address and a FULLNAT real server could hand out the same local port to
+    // the same real server: the reply tuples would collide and replies go to the wrong client.
+    std::map<std::tuple<Proto, Ipv4Addr, RealServerKey>, size_t> uses;  // -> first service
+    std::set<std::pair<size_t, Ipv4Addr>> reported;
+    for (size_t i = 0; i < services.size(); ++i) {
+      const ServiceConfig& s = services[i];
+      const ServiceMeta& m = services_meta_[i];
+      if (!m.key_ok) continue;
+      for (size_t j = 0; j < s.local_addresses.size(); ++j) {
+        const Ipv4Addr ip = s.local_addresses[j].ip;
+        for (const auto& rs : s.real_servers) {
+          if (rs.fwd != FwdMode::fullnat) continue;
+          auto [it, inserted] = uses.emplace(std::make_tuple(s.key.proto, ip, rs.key), i);
+          if (inserted || it->second == i || !reported.emplace(i, ip).second) continue;
+          error(m.section + ".local_addresses", m.laddr_text[j],
+                "is also a local address of " + services_meta_[it->second].section +
+                    ", and both send " + proto_word(s.key.proto) +
+                    " connections to the fullnat real server " + endpoint(rs.key.ip, rs.key.port) +
+                    ": their local ports could collide (use different local addresses)");
+        }
+      }
+    }
+  }
+
   // ---- cross-port rules
   void check_ports() {
     std::map<std::string, std::string> devices, knis;  // identity -> owning port
@@ -661,6 +1084,7 @@ class Loader {
   std::vector<std::pair<int, std::string>> errors_;  // (line, message); line 0 = whole file
   std::map<std::string, int> section_lines_;         // "[lower]" -> first header line
   std::map<std::string, int> key_lines_;             // "section.key" (lower) -> last line
+  std::vector<ServiceMeta> services_meta_;           // parallel to r_.config.services
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/net_types.h"
 #include "common/result.h"
+#include "lb/types.h"
 
 namespace vsgate {
 
@@ -44,11 +45,38 @@ struct EalConfig {
   std::vector<std::string> args;  // [eal] args split on whitespace
 };
 
+// A FULLNAT source address of a service: "ADDR@PORTNAME" in local_addresses.
+struct LocalAddressConfig {
+  Ipv4Addr ip;
+  std::string port_name;  // a PortConfig::name, spelled as in its [port.NAME] header
+};
+
+// One "real_server ADDR[:PORT] = [fwd] [weight=N] [upper=N] [lower=N]" key.
+struct RealServerConfig {
+  RealServerKey key;  // port defaults to the service's
+  FwdMode fwd = FwdMode::fullnat;
+  uint32_t weight = 1;  // 0..65535; 0 = no new connections (quiesced)
+  uint32_t upper = 0;   // connection thresholds as ipvsadm -x / -y; 0 = none
+  uint32_t lower = 0;   // <= upper
+};
+
+// One [service.NAME] section: a virtual service as lb.service.add + lb.laddr.add + lb.real.add
+// would build it.
+struct ServiceConfig {
+  std::string name;  // from the section name "service.NAME", original case
+  ServiceKey key;    // protocol, vip, port
+  SchedulerKind scheduler = SchedulerKind::wlc;     // the ipvsadm default
+  uint32_t persistence_s = 0;                       // 0 = none
+  std::vector<LocalAddressConfig> local_addresses;  // in file order
+  std::vector<RealServerConfig> real_servers;       // in file order
+};
+
 struct Config {
   std::string path;
   GlobalConfig global;
   EalConfig eal;
-  std::vector<PortConfig> ports;  // in file order
+  std::vector<PortConfig> ports;        // in file order
+  std::vector<ServiceConfig> services;  // in file order; keys unique
 };
 
 // Loads and validates. Never throws; a missing/unreadable file is one error. Every message names

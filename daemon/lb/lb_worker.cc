@@ -253,6 +253,18 @@ LbVerdict LbWorker::process(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb,
 
   if (!ours && lb.laddrs.empty() && lb.services.empty()) return {};
   LookupResult r = conns_.lookup(t, now);
+  // A new SYN on the tuple of a closing connection (the client reused its port) starts a new
+  // connection, scheduled anew, as IPVS's conn_reuse_mode does.
+  if (r && proto == IPPROTO_TCP && r.dir == Direction::in &&
+      (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) == kTcpSyn) {
+    const TcpState st = r.conn->tcp_state();
+    if (st == TcpState::time_wait || st == TcpState::close || st == TcpState::close_wait ||
+        st == TcpState::last_ack || st == TcpState::fin_wait) {
+      release(*r.conn);
+      conns_.erase(r.conn);
+      r = LookupResult{};
+    }
+  }
   if (r) {
     Conn& c = *r.conn;
     RealServer* rs = (*real_slots_)[c.real_server];

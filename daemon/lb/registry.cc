@@ -231,6 +231,21 @@ Status LbRegistry::add_laddr(const ServiceKey& k, Ipv4Addr ip, const std::string
   if (k.proto != Proto::tcp && k.proto != Proto::udp) return make_error("bad protocol");
   for (const auto& l : s->laddrs)
     if (l->ip == ip) return make_error("Local address already exists");
+  // One port pool per local address, shared by every service that uses it: a reply
+  // (real server -> laddr:lport) must identify exactly one connection.
+  for (const auto& other : services_)
+    for (const auto& l : other->laddrs)
+      if (l->ip == ip) {
+        s->laddrs.push_back(l);
+        ++generation_;
+        return Ok{};
+      }
+  for (const auto& l : retired_laddrs_)
+    if (l->ip == ip) {
+      s->laddrs.push_back(l);
+      ++generation_;
+      return Ok{};
+    }
   uint32_t slot = kMaxLocalAddresses;
   for (uint32_t i = 0; i < kMaxLocalAddresses; ++i)
     if (!(*laddr_slots_)[i]) {

@@ -360,6 +360,50 @@ TEST_F(LbPacketTest, IcmpErrorTranslatedBackToTheClient) {
   EXPECT_EQ(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::punt));
 }
 
+TEST_F(LbPacketTest, ClientPortReusedAfterCloseIsScheduledAnew) {
+  const ServiceKey k = svc(Proto::tcp, "10.0.0.105", 80);
+  ASSERT_TRUE(reg_->add_service({k, SchedulerKind::rr, 0}).ok());
+  ASSERT_TRUE(reg_->add_real(k, real("10.0.1.2", 80, FwdMode::nat)).ok());
+  ASSERT_TRUE(reg_->add_real(k, real("10.0.1.3", 80, FwdMode::nat)).ok());
+  auto snap = reg_->snapshot();
+  ASSERT_TRUE(snap.ok());
+  snap_ = std::move(snap.value());
+  auto dst_of = [](const Out& o) {
+    return Ipv4Addr{reinterpret_cast<const rte_ipv4_hdr*>(o.frame.data() + 14)->dst_addr}.str();
+  };
+  const std::string first =
+      dst_of(run(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.105", 80, kSyn), 0));
+  // A retransmitted SYN of the same connection stays where it is.
+  EXPECT_EQ(dst_of(run(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.105", 80, kSyn), 0)),
+            first);
+  // Handshake completes, the client resets the connection (CLOSE), then reuses its port.
+  run(tcp(kPort1Mac, kRs2Mac, first.c_str(), 80, "10.0.0.2", 40000, kSyn | kAck), 1);
+  run(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.105", 80, kAck), 0);
+  run(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.105", 80, RTE_TCP_RST_FLAG), 0);
+  const std::string second =
+      dst_of(run(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.105", 80, kSyn), 0));
+  EXPECT_NE(second, first) << "rr picks the other real server for the new connection";
+  EXPECT_EQ(worker_->conns().size(), 1u);
+  int64_t inactive = 0;
+  for (const auto& r : reg_->find(k)->reals) inactive += r->inactive(1) + r->active(1);
+  EXPECT_EQ(inactive, 1) << "the old connection's count was given back";
+}
+
+TEST_F(LbPacketTest, ServicesSharingALocalAddressShareItsPorts) {
+  const ServiceKey k = svc(Proto::tcp, "10.0.0.106", 80);
+  ASSERT_TRUE(reg_->add_service({k, SchedulerKind::rr, 0}).ok());
+  ASSERT_TRUE(reg_->add_real(k, real("10.0.1.2", 8080, FwdMode::fullnat)).ok());
+  ASSERT_TRUE(reg_->add_laddr(k, test::ip("10.0.1.1"), "dpdk1", 1).ok());
+  auto snap = reg_->snapshot();
+  ASSERT_TRUE(snap.ok());
+  snap_ = std::move(snap.value());
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 80, kSyn), 0,
+                 tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1024, "10.0.1.2", 8080, kSyn), 1);
+  // Same local address, same real server: the second service must not hand out port 1024.
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.106", 80, kSyn), 0,
+                 tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1025, "10.0.1.2", 8080, kSyn), 1);
+}
+
 TEST_F(LbPacketTest, PersistenceKeepsAClientOnItsRealServer) {
   const ServiceKey k = svc(Proto::tcp, "10.0.0.104", 80);
   ASSERT_TRUE(reg_->add_service({k, SchedulerKind::rr, 300}).ok());

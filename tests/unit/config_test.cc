@@ -116,6 +116,50 @@ TEST_F(ConfigTest, GoodConfigWithAllKeys) {
   EXPECT_EQ(p1.kni_backend, KniBackend::tap);
   ASSERT_EQ(p1.addresses.size(), 1u);
   EXPECT_EQ(p1.addresses[0].str(), "172.16.0.1/16");
+
+  ASSERT_EQ(c.services.size(), 2u);
+  const ServiceConfig& web = c.services[0];
+  EXPECT_EQ(web.name, "web");
+  EXPECT_EQ(web.key.proto, Proto::tcp);
+  EXPECT_EQ(web.key.vip.str(), "10.0.0.100");
+  EXPECT_EQ(web.key.port.host(), 80);
+  EXPECT_EQ(web.scheduler, SchedulerKind::wrr);
+  EXPECT_EQ(web.persistence_s, 300u);
+  ASSERT_EQ(web.local_addresses.size(), 2u);
+  EXPECT_EQ(web.local_addresses[0].ip.str(), "172.16.0.1");
+  EXPECT_EQ(web.local_addresses[0].port_name, "dpdk1");
+  EXPECT_EQ(web.local_addresses[1].ip.str(), "172.16.0.2");
+  EXPECT_EQ(web.local_addresses[1].port_name, "dpdk1");  // as the [port.dpdk1] header spells it
+  ASSERT_EQ(web.real_servers.size(), 2u);
+  const RealServerConfig& r0 = web.real_servers[0];
+  EXPECT_EQ(r0.key.ip.str(), "172.16.1.11");
+  EXPECT_EQ(r0.key.port.host(), 8080);
+  EXPECT_EQ(r0.fwd, FwdMode::fullnat);
+  EXPECT_EQ(r0.weight, 3u);
+  EXPECT_EQ(r0.upper, 0u);
+  EXPECT_EQ(r0.lower, 0u);
+  const RealServerConfig& r1 = web.real_servers[1];
+  EXPECT_EQ(r1.key.ip.str(), "172.16.1.12");
+  EXPECT_EQ(r1.key.port.host(), 80);  // the service's port
+  EXPECT_EQ(r1.fwd, FwdMode::nat);
+  EXPECT_EQ(r1.weight, 0u);
+  EXPECT_EQ(r1.upper, 1000u);
+  EXPECT_EQ(r1.lower, 800u);
+
+  const ServiceConfig& dns = c.services[1];
+  EXPECT_EQ(dns.name, "dns");
+  EXPECT_EQ(dns.key.proto, Proto::udp);
+  EXPECT_EQ(dns.key.vip.str(), "10.0.0.100");
+  EXPECT_EQ(dns.key.port.host(), 53);
+  EXPECT_EQ(dns.scheduler, SchedulerKind::mh);
+  EXPECT_EQ(dns.persistence_s, 0u);
+  EXPECT_TRUE(dns.local_addresses.empty());
+  ASSERT_EQ(dns.real_servers.size(), 2u);
+  EXPECT_EQ(dns.real_servers[0].key.ip.str(), "172.16.1.21");
+  EXPECT_EQ(dns.real_servers[0].key.port.host(), 53);
+  EXPECT_EQ(dns.real_servers[0].fwd, FwdMode::dr);
+  EXPECT_EQ(dns.real_servers[1].fwd, FwdMode::tunnel);
+  EXPECT_EQ(dns.real_servers[1].weight, 2u);
 }
 
 TEST_F(ConfigTest, DefaultsWhenKeysAreAbsent) {
@@ -141,6 +185,7 @@ TEST_F(ConfigTest, DefaultsWhenKeysAreAbsent) {
   EXPECT_EQ(p.kni, "");
   EXPECT_EQ(p.kni_backend, KniBackend::tap);
   EXPECT_TRUE(p.addresses.empty());
+  EXPECT_TRUE(r.config.services.empty());
 }
 
 TEST_F(ConfigTest, EmptyFileIsValidWithDefaults) {
@@ -164,22 +209,70 @@ TEST_F(ConfigTest, ShippedDefaultConfigIsValid) {
   EXPECT_EQ(r.config.global.control_socket, "/run/vsgate/control.sock");
 }
 
-TEST_F(ConfigTest, ReferenceExampleIsValid) {
-  // The ```ini example of docs/CONFIG.md must stay loadable.
+// The ```ini blocks of docs/CONFIG.md, in order.
+std::vector<std::string> DocExamples() {
   std::ifstream doc(std::string(VSGATE_TEST_DATA_DIR) + "/../../../docs/CONFIG.md");
-  ASSERT_TRUE(doc) << "docs/CONFIG.md not found";
-  std::string line, example;
+  std::vector<std::string> examples;
+  std::string line;
   bool in_example = false;
   while (std::getline(doc, line)) {
-    if (in_example && line == "```") break;
-    if (in_example) example += line + "\n";
-    if (line == "```ini") in_example = true;
+    if (in_example && line == "```") {
+      in_example = false;
+    } else if (in_example) {
+      examples.back() += line + "\n";
+    } else if (line == "```ini") {
+      in_example = true;
+      examples.emplace_back();
+    }
   }
-  ASSERT_FALSE(example.empty());
-  auto r = Load(example);
+  return examples;
+}
+
+TEST_F(ConfigTest, ShippedCommentedOutExamplesAreValid) {
+  // Lines like ";[port.dpdk0]" and ";device = ..." are examples meant to be uncommented as they
+  // are; prose comments start with "; ".
+  std::ifstream in(std::string(VSGATE_TEST_DATA_DIR) + "/../../../rootfs/etc/vsgate/vsgate.conf");
+  ASSERT_TRUE(in);
+  std::string line, text;
+  while (std::getline(in, line)) {
+    if (line.size() > 1 && line[0] == ';' && (line[1] == '[' || (line[1] >= 'a' && line[1] <= 'z')))
+      text += line.substr(1) + "\n";
+    else if (line.empty() || line[0] != ';')
+      text += line + "\n";
+  }
+  auto r = Load(text);
+  ASSERT_TRUE(r.ok()) << text << Dump(r);
+  EXPECT_EQ(r.config.ports.size(), 1u);
+  ASSERT_EQ(r.config.services.size(), 1u);
+  EXPECT_EQ(r.config.services[0].real_servers.size(), 2u);
+}
+
+TEST_F(ConfigTest, ReferenceExampleIsValid) {
+  // The last ```ini block of docs/CONFIG.md is the complete example: it must stay loadable.
+  auto examples = DocExamples();
+  ASSERT_FALSE(examples.empty()) << "docs/CONFIG.md not found or without ```ini example";
+  auto r = Load(examples.back());
   ASSERT_TRUE(r.ok()) << Dump(r);
   ASSERT_EQ(r.config.ports.size(), 2u);
   EXPECT_EQ(r.config.ports[1].addresses.size(), 2u);
+  ASSERT_EQ(r.config.services.size(), 2u);
+  EXPECT_EQ(r.config.services[0].local_addresses.size(), 2u);
+  EXPECT_EQ(r.config.services[0].real_servers.size(), 3u);
+}
+
+TEST_F(ConfigTest, ServiceExampleOfTheReferenceIsValid) {
+  // The [service.NAME] example of docs/CONFIG.md, with the port its local addresses name.
+  bool found = false;
+  for (const auto& example : DocExamples()) {
+    if (example.find("[service.") == std::string::npos ||
+        example.find("[port.") != std::string::npos)
+      continue;
+    found = true;
+    auto r = Load("[port.dpdk1]\ndevice = net_tap1\n" + example);
+    ASSERT_TRUE(r.ok()) << example << Dump(r);
+    EXPECT_FALSE(r.config.services.empty());
+  }
+  EXPECT_TRUE(found) << "no ```ini example with only [service.NAME] sections in docs/CONFIG.md";
 }
 
 TEST_F(ConfigTest, BoundaryValuesAreAccepted) {
@@ -188,7 +281,8 @@ TEST_F(ConfigTest, BoundaryValuesAreAccepted) {
       "arp_resync_ms = 60000\n"
       "[port.lo]\ndevice = net_ring0\nrx_queues = 64\ntx_queues = 64\nrx_descriptors = 64\n"
       "tx_descriptors = 16384\nmtu = 9600\n"
-      "[port.hi]\ndevice = net_ring1\ntx_queues = 64\nmtu = 68\nrx_descriptors = 16384\ntx_descriptors = 64\n");
+      "[port.hi]\ndevice = net_ring1\ntx_queues = 64\nmtu = 68\nrx_descriptors = "
+      "16384\ntx_descriptors = 64\n");
   ASSERT_TRUE(r.ok()) << Dump(r);
   EXPECT_EQ(r.config.global.workers, 64u);
   EXPECT_EQ(r.config.global.idle_sleep_us, 100000u);
@@ -726,6 +820,524 @@ TEST_F(ConfigTest, StructureAndValueErrorsTogether) {
   EXPECT_TRUE(HasError(r, {"port.c.device: 'net_tap0' is already used by port.a"}));
   EXPECT_TRUE(HasError(r, {"port.c.kni: 'k' is already used by port.a"}));
   EXPECT_EQ(r.errors.size(), 4u) << Dump(r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// [service.NAME]
+
+// A port for local addresses, then the service section around `lines`.
+constexpr const char* kSvcPort = "[port.dpdk1]\ndevice = net_tap1\n";
+constexpr const char* kSvcHead = "[service.web]\nprotocol = tcp\nvip = 10.0.0.100\nport = 80\n";
+
+TEST_F(ConfigTest, ServiceDefaults) {
+  auto r = Load(std::string(kSvcHead));
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  ASSERT_EQ(r.config.services.size(), 1u);
+  const ServiceConfig& s = r.config.services[0];
+  EXPECT_EQ(s.name, "web");
+  EXPECT_EQ(s.scheduler, SchedulerKind::wlc);  // as ipvsadm
+  EXPECT_EQ(s.persistence_s, 0u);
+  EXPECT_TRUE(s.local_addresses.empty());
+  EXPECT_TRUE(s.real_servers.empty());  // a service without real servers is valid
+  EXPECT_TRUE(r.config.ports.empty());
+}
+
+TEST_F(ConfigTest, RealServerDefaults) {
+  auto r = Load(std::string(kSvcPort) + kSvcHead +
+                "local_addresses = 10.0.1.1@dpdk1\nreal_server 10.0.1.11 =\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  const RealServerConfig& rs = r.config.services.at(0).real_servers.at(0);
+  EXPECT_EQ(rs.key.ip.str(), "10.0.1.11");
+  EXPECT_EQ(rs.key.port.host(), 80);
+  EXPECT_EQ(rs.fwd, FwdMode::fullnat);
+  EXPECT_EQ(rs.weight, 1u);
+  EXPECT_EQ(rs.upper, 0u);
+  EXPECT_EQ(rs.lower, 0u);
+}
+
+TEST_F(ConfigTest, ServiceWordsAndKeysAreCaseInsensitive) {
+  auto r = Load(
+      "[PORT.Lan]\ndevice = net_tap1\n"
+      "[Service.WEB]\nPROTOCOL = UDP\nVip = 10.0.0.100\nPort = 53\nScheduler = WRR\n"
+      "Local_Addresses = 10.0.1.1@LAN\n"
+      "REAL_SERVER 10.0.1.11 = FullNat Weight=2 UPPER=10 Lower=5\n"
+      "Real_Server 10.0.1.12 = DR\nreal_server 10.0.1.13 = Tunnel\nreal_server 10.0.1.14 = NAT\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  const ServiceConfig& s = r.config.services.at(0);
+  EXPECT_EQ(s.name, "WEB");  // the name keeps its case
+  EXPECT_EQ(s.key.proto, Proto::udp);
+  EXPECT_EQ(s.scheduler, SchedulerKind::wrr);
+  EXPECT_EQ(s.local_addresses.at(0).port_name, "Lan");  // as the port's header spells it
+  ASSERT_EQ(s.real_servers.size(), 4u);
+  EXPECT_EQ(s.real_servers[0].fwd, FwdMode::fullnat);
+  EXPECT_EQ(s.real_servers[0].weight, 2u);
+  EXPECT_EQ(s.real_servers[0].upper, 10u);
+  EXPECT_EQ(s.real_servers[0].lower, 5u);
+  EXPECT_EQ(s.real_servers[1].fwd, FwdMode::dr);
+  EXPECT_EQ(s.real_servers[2].fwd, FwdMode::tunnel);
+  EXPECT_EQ(s.real_servers[3].fwd, FwdMode::nat);
+}
+
+TEST_F(ConfigTest, RealServerOptionsInAnyOrderAndSpacedEquals) {
+  auto r = Load(std::string(kSvcHead) +
+                "real_server 10.0.1.11 = lower =5  upper= 9\tweight = 4 nat\n"
+                "real_server 10.0.1.12 = \"weight=7 dr\" ; quoted, with a comment\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  const auto& reals = r.config.services.at(0).real_servers;
+  ASSERT_EQ(reals.size(), 2u);
+  EXPECT_EQ(reals[0].fwd, FwdMode::nat);
+  EXPECT_EQ(reals[0].weight, 4u);
+  EXPECT_EQ(reals[0].upper, 9u);
+  EXPECT_EQ(reals[0].lower, 5u);
+  EXPECT_EQ(reals[1].fwd, FwdMode::dr);
+  EXPECT_EQ(reals[1].weight, 7u);
+}
+
+TEST_F(ConfigTest, EverySchedulerIsAccepted) {
+  const std::vector<std::pair<std::string, SchedulerKind>> kinds = {
+      {"rr", SchedulerKind::rr},   {"wrr", SchedulerKind::wrr}, {"lc", SchedulerKind::lc},
+      {"wlc", SchedulerKind::wlc}, {"sh", SchedulerKind::sh},   {"mh", SchedulerKind::mh}};
+  for (const auto& [text, kind] : kinds) {
+    auto r = Load(std::string(kSvcHead) + "scheduler = " + text + "\n");
+    ASSERT_TRUE(r.ok()) << text << Dump(r);
+    EXPECT_EQ(r.config.services.at(0).scheduler, kind) << text;
+  }
+}
+
+TEST_F(ConfigTest, ServicesAndRealServersKeepFileOrder) {
+  auto r = Load(
+      "[service.z]\nprotocol = tcp\nvip = 10.0.0.3\nport = 1\n"
+      "real_server 10.0.1.30 = nat\nreal_server 10.0.1.10 = nat\nreal_server 10.0.1.20 = nat\n"
+      "[service.a]\nprotocol = tcp\nvip = 10.0.0.1\nport = 1\n"
+      "[service.m]\nprotocol = tcp\nvip = 10.0.0.2\nport = 1\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  ASSERT_EQ(r.config.services.size(), 3u);
+  EXPECT_EQ(r.config.services[0].name, "z");
+  EXPECT_EQ(r.config.services[1].name, "a");
+  EXPECT_EQ(r.config.services[2].name, "m");
+  const auto& reals = r.config.services[0].real_servers;
+  ASSERT_EQ(reals.size(), 3u);
+  EXPECT_EQ(reals[0].key.ip.str(), "10.0.1.30");
+  EXPECT_EQ(reals[1].key.ip.str(), "10.0.1.10");
+  EXPECT_EQ(reals[2].key.ip.str(), "10.0.1.20");
+}
+
+TEST_F(ConfigTest, PortsMayFollowTheServicesThatNameThem) {
+  auto r = Load(std::string(kSvcHead) +
+                "local_addresses = 10.0.1.1@dpdk1\nreal_server 10.0.1.11 = fullnat\n" + kSvcPort);
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  EXPECT_EQ(r.config.services.at(0).local_addresses.at(0).port_name, "dpdk1");
+}
+
+TEST_F(ConfigTest, ServiceBoundaryValuesAreAccepted) {
+  auto r = Load(
+      "[service.lo]\nprotocol = tcp\nvip = 1.0.0.1\nport = 1\npersistence = 0\n"
+      "real_server 10.0.1.1:1 = nat weight=0 upper=0 lower=0\n"
+      "[service.hi]\nprotocol = udp\nvip = 223.255.255.254\nport = 65535\n"
+      "persistence = 31536000\n"
+      "real_server 10.0.1.1:65535 = nat weight=65535 upper=4294967295 lower=4294967295\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  const auto& hi = r.config.services.at(1);
+  EXPECT_EQ(hi.key.port.host(), 65535);
+  EXPECT_EQ(hi.persistence_s, 31536000u);
+  EXPECT_EQ(hi.real_servers.at(0).weight, 65535u);
+  EXPECT_EQ(hi.real_servers.at(0).upper, 4294967295u);
+  EXPECT_EQ(hi.real_servers.at(0).lower, 4294967295u);
+  EXPECT_EQ(r.config.services.at(0).real_servers.at(0).weight, 0u);
+}
+
+TEST_F(ConfigTest, ManyRealServersHaveNoLineLengthLimit) {
+  // One key per real server: a service is not limited by the 1022-character line of the parser.
+  std::string text = std::string(kSvcPort) + kSvcHead + "local_addresses = 10.0.1.1@dpdk1\n";
+  for (int i = 0; i < 1000; ++i)
+    text += "real_server 10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) +
+            ":8080 = fullnat weight=" + std::to_string(i % 7) + "\n";
+  auto r = Load(text);
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  ASSERT_EQ(r.config.services.at(0).real_servers.size(), 1000u);
+  EXPECT_EQ(r.config.services[0].real_servers[999].key.ip.str(), "10.1.3.250");
+}
+
+TEST_F(ConfigTest, SameVipWithOtherPortOrProtocolIsAnotherService) {
+  auto r = Load(
+      "[service.a]\nprotocol = tcp\nvip = 10.0.0.100\nport = 80\n"
+      "[service.b]\nprotocol = tcp\nvip = 10.0.0.100\nport = 443\n"
+      "[service.c]\nprotocol = udp\nvip = 10.0.0.100\nport = 80\n"
+      "[service.d]\nprotocol = tcp\nvip = 10.0.0.101\nport = 80\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  EXPECT_EQ(r.config.services.size(), 4u);
+}
+
+TEST_F(ConfigTest, SameRealServerInTwoServicesIsFine) {
+  auto r = Load(std::string(kSvcPort) +
+                "[service.a]\nprotocol = tcp\nvip = 10.0.0.100\nport = 80\n"
+                "local_addresses = 10.0.1.1@dpdk1\nreal_server 10.0.1.11 = fullnat\n"
+                "[service.b]\nprotocol = tcp\nvip = 10.0.0.101\nport = 80\n"
+                "local_addresses = 10.0.1.2@dpdk1\nreal_server 10.0.1.11 = fullnat\n"
+                "real_server 10.0.1.12 = nat\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+}
+
+TEST_F(ConfigTest, SharedLocalAddressWithoutASharedRealServerIsFine) {
+  auto r = Load(std::string(kSvcPort) +
+                "[service.a]\nprotocol = tcp\nvip = 10.0.0.100\nport = 80\n"
+                "local_addresses = 10.0.1.1@dpdk1\nreal_server 10.0.1.11 = fullnat\n"
+                "[service.b]\nprotocol = tcp\nvip = 10.0.0.101\nport = 80\n"
+                "local_addresses = 10.0.1.1@dpdk1\nreal_server 10.0.1.12 = fullnat\n"
+                // Other protocol: other tuples.
+                "[service.c]\nprotocol = udp\nvip = 10.0.0.100\nport = 80\n"
+                "local_addresses = 10.0.1.1@dpdk1\nreal_server 10.0.1.11 = fullnat\n"
+                // The shared real server is not reached through FULLNAT here.
+                "[service.d]\nprotocol = tcp\nvip = 10.0.0.102\nport = 80\n"
+                "local_addresses = 10.0.1.1@dpdk1\nreal_server 10.0.1.11 = nat\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+}
+
+TEST_F(ConfigTest, ServiceExactMessageFormat) {
+  auto r = Load(std::string(kSvcHead) + "real_server 10.0.1.11 = nat weight=65536\n");
+  ASSERT_EQ(r.errors.size(), 1u) << Dump(r);
+  EXPECT_EQ(r.errors[0], path_ +
+                             ": service.web.real_server 10.0.1.11: 'weight=65536' is out of "
+                             "range (0..65535)");
+}
+
+// ---- structure
+
+TEST_F(ConfigTest, ServiceMissingIdentity) {
+  auto r = Load("[service.web]\nscheduler = rr\n");
+  ExpectSingleError(r, {"[service.web]: has no protocol, vip or port (a service needs protocol, "
+                        "vip and port)"});
+  r = Load("[service.web]\nprotocol = tcp\nvip = 10.0.0.1\n");
+  ExpectSingleError(r, {"[service.web]: has no port"});
+  r = Load("[service.web]\nvip = 10.0.0.1\nport = 80\n");
+  ExpectSingleError(r, {"[service.web]: has no protocol ("});
+}
+
+TEST_F(ConfigTest, EmptyServiceName) {
+  auto r = Load(std::string("[service.]") + (kSvcHead + 13));
+  ExpectSingleError(r, {"[service.]: has an empty service name"});
+}
+
+TEST_F(ConfigTest, InvalidServiceName) {
+  auto r = Load("[service.a/b]\nprotocol = tcp\nvip = 10.0.0.1\nport = 80\n");
+  ExpectSingleError(r, {"[service.a/b]: has an invalid service name 'a/b'"});
+  r = Load("[service]\nprotocol = tcp\n");
+  ExpectSingleError(r, {"[service]: is not a known section (expected [global], [eal], "
+                        "[port.NAME] or [service.NAME])"});
+}
+
+TEST_F(ConfigTest, DuplicateServiceSection) {
+  auto r = Load(std::string(kSvcHead) + "[SERVICE.Web]\nport = 81\n");
+  ExpectSingleError(r, {"[SERVICE.Web]: appears more than once (lines 1 and 5)"});
+}
+
+TEST_F(ConfigTest, UnknownKeyInService) {
+  auto r = Load(std::string(kSvcHead) + "timeout = 30\n");
+  ExpectSingleError(r, {"service.web.timeout: '30' is set on an unknown key (known keys: protocol, "
+                        "vip, port, scheduler, persistence, local_addresses, "
+                        "real_server ADDR[:PORT])"});
+}
+
+TEST_F(ConfigTest, RealServerListKeyIsUnknown) {
+  auto r = Load(std::string(kSvcHead) + "real_servers = 10.0.1.11:80 nat, 10.0.1.12:80 nat\n");
+  ExpectSingleError(r, {"service.web.real_servers: '10.0.1.11:80 nat, 10.0.1.12:80 nat' is set on "
+                        "an unknown key"});
+}
+
+TEST_F(ConfigTest, RealServerKeyWithoutAddress) {
+  auto r = Load(std::string(kSvcHead) + "real_server = nat\n");
+  ExpectSingleError(r, {"service.web.real_server: 'nat' has no address in its key (write "
+                        "real_server ADDR[:PORT] ="});
+}
+
+TEST_F(ConfigTest, SameRealServerKeyTwice) {
+  auto r =
+      Load(std::string(kSvcHead) + "real_server 10.0.1.11 = nat\nreal_server 10.0.1.11 = dr\n");
+  ExpectSingleError(r, {"service.web.real_server 10.0.1.11: 'dr' is set more than once "
+                        "(lines 5 and 6)"});
+}
+
+// ---- values
+
+struct BadServiceValue {
+  const char* line;       // replaces the key's line of the base service, or is added
+  const char* where;      // "service.web.KEY"
+  const char* shown;      // the value as the message quotes it
+  const char* complaint;  // what the message says about it
+};
+
+std::ostream& operator<<(std::ostream& os, const BadServiceValue& b) { return os << b.line; }
+
+class BadServiceValueTest : public ConfigTest,
+                            public ::testing::WithParamInterface<BadServiceValue> {};
+
+TEST_P(BadServiceValueTest, IsReportedWithFileKeyAndValue) {
+  const BadServiceValue& b = GetParam();
+  std::vector<std::string> lines = {"protocol = tcp", "vip = 10.0.0.100", "port = 80",
+                                    "local_addresses = 10.0.1.1@dpdk1"};
+  const std::string line = b.line;
+  const std::string key = line.substr(0, line.find(' '));
+  bool replaced = false;
+  for (auto& l : lines)
+    if (l.starts_with(key + " ")) l = line, replaced = true;
+  if (!replaced) lines.push_back(line);
+  std::string text = std::string(kSvcPort) + "[service.web]\n";
+  for (const auto& l : lines) text += l + "\n";
+  auto r = Load(text);
+  ExpectSingleError(r, {std::string(b.where) + ": '" + b.shown + "' " + b.complaint});
+}
+
+// clang-format off
+INSTANTIATE_TEST_SUITE_P(Service, BadServiceValueTest, ::testing::Values(
+    BadServiceValue{"protocol = sctp", "service.web.protocol", "sctp",
+                    "is not a protocol (tcp or udp)"},
+    BadServiceValue{"protocol =", "service.web.protocol", "", "is not a protocol"},
+    BadServiceValue{"vip = 10.0.0.256", "service.web.vip", "10.0.0.256",
+                    "is not an IPv4 address (expected a.b.c.d)"},
+    BadServiceValue{"vip = 10.0.0.0/24", "service.web.vip", "10.0.0.0/24",
+                    "is not an IPv4 address"},
+    BadServiceValue{"vip = 10.0.0.1:80", "service.web.vip", "10.0.0.1:80",
+                    "is not an IPv4 address"},
+    BadServiceValue{"vip =", "service.web.vip", "", "is not an IPv4 address"},
+    BadServiceValue{"vip = 0.0.0.0", "service.web.vip", "0.0.0.0",
+                    "is not a unicast address a service can use"},
+    BadServiceValue{"vip = 127.0.0.1", "service.web.vip", "127.0.0.1",
+                    "is not a unicast address a service can use"},
+    BadServiceValue{"vip = 224.0.0.5", "service.web.vip", "224.0.0.5",
+                    "is not a unicast address a service can use"},
+    BadServiceValue{"vip = 255.255.255.255", "service.web.vip", "255.255.255.255",
+                    "is not a unicast address a service can use"},
+    BadServiceValue{"port = 0", "service.web.port", "0", "is out of range (1..65535)"},
+    BadServiceValue{"port = 65536", "service.web.port", "65536", "is out of range (1..65535)"},
+    BadServiceValue{"port = http", "service.web.port", "http",
+                    "is not a whole number (expected 1..65535)"},
+    BadServiceValue{"scheduler = fastest", "service.web.scheduler", "fastest",
+                    "is not a scheduler (rr, wrr, lc, wlc, sh or mh)"},
+    BadServiceValue{"scheduler =", "service.web.scheduler", "", "is not a scheduler"},
+    BadServiceValue{"persistence = 1h", "service.web.persistence", "1h",
+                    "is not a whole number (expected 0..31536000)"},
+    BadServiceValue{"persistence = 31536001", "service.web.persistence", "31536001",
+                    "is out of range (0..31536000)"},
+    BadServiceValue{"persistence = -1", "service.web.persistence", "-1", "is out of range"}));
+
+INSTANTIATE_TEST_SUITE_P(LocalAddresses, BadServiceValueTest, ::testing::Values(
+    BadServiceValue{"local_addresses = 10.0.1.1", "service.web.local_addresses", "10.0.1.1",
+                    "is not ADDR@PORT (an IPv4 address and the name of a [port.NAME] section"},
+    BadServiceValue{"local_addresses = 10.0.1.1@", "service.web.local_addresses", "10.0.1.1@",
+                    "is not ADDR@PORT"},
+    BadServiceValue{"local_addresses = @dpdk1", "service.web.local_addresses", "@dpdk1",
+                    "is not ADDR@PORT"},
+    BadServiceValue{"local_addresses = 10.0.1@dpdk1", "service.web.local_addresses",
+                    "10.0.1@dpdk1", "is not ADDR@PORT"},
+    BadServiceValue{"local_addresses = 10.0.1.1@dpdk1 10.0.1.2@dpdk1",
+                    "service.web.local_addresses", "10.0.1.1@dpdk1 10.0.1.2@dpdk1",
+                    "is not ADDR@PORT"},
+    BadServiceValue{"local_addresses = 10.0.1.1@a/b", "service.web.local_addresses",
+                    "10.0.1.1@a/b", "is not ADDR@PORT"},
+    BadServiceValue{"local_addresses = 10.0.1.1@dpdk1, 10.0.1.2@dpdk9",
+                    "service.web.local_addresses", "10.0.1.2@dpdk9",
+                    "names no port (there is no [port.dpdk9] section)"},
+    BadServiceValue{"local_addresses = 10.0.1.1@dpdk1,,10.0.1.2@dpdk1",
+                    "service.web.local_addresses", "10.0.1.1@dpdk1,,10.0.1.2@dpdk1",
+                    "has an empty entry (expected comma-separated ADDR@PORT)"},
+    BadServiceValue{"local_addresses = 10.0.1.1@dpdk1,", "service.web.local_addresses",
+                    "10.0.1.1@dpdk1,", "has an empty entry"},
+    BadServiceValue{"local_addresses = 127.0.0.2@dpdk1", "service.web.local_addresses",
+                    "127.0.0.2@dpdk1", "is not a unicast address a service can use"},
+    BadServiceValue{"local_addresses = 10.0.1.1@dpdk1, 10.0.1.1@dpdk1",
+                    "service.web.local_addresses", "10.0.1.1@dpdk1", "is listed more than once"},
+    BadServiceValue{"local_addresses = 10.0.0.100@dpdk1", "service.web.local_addresses",
+                    "10.0.0.100@dpdk1",
+                    "is the vip of service.web (an address is either a VIP or a local address)"}));
+
+INSTANTIATE_TEST_SUITE_P(RealServers, BadServiceValueTest, ::testing::Values(
+    BadServiceValue{"real_server 10.0.1.300 = nat", "service.web.real_server 10.0.1.300",
+                    "10.0.1.300", "is not a real server address (expected real_server a.b.c.d "
+                    "or a.b.c.d:PORT, PORT 1..65535)"},
+    BadServiceValue{"real_server 10.0.1.1:0 = nat", "service.web.real_server 10.0.1.1:0",
+                    "10.0.1.1:0", "is not a real server address"},
+    BadServiceValue{"real_server 10.0.1.1:65536 = nat", "service.web.real_server 10.0.1.1:65536",
+                    "10.0.1.1:65536", "is not a real server address"},
+    BadServiceValue{"real_server 10.0.1.1: = nat", "service.web.real_server 10.0.1.1:",
+                    "10.0.1.1:", "is not a real server address"},
+    BadServiceValue{"real_server 10.0.1.1 80 = nat", "service.web.real_server 10.0.1.1 80",
+                    "10.0.1.1 80", "is not a real server address"},
+    BadServiceValue{"real_server rs1 = nat", "service.web.real_server rs1", "rs1",
+                    "is not a real server address"},
+    BadServiceValue{"real_server 0.0.0.0 = nat", "service.web.real_server 0.0.0.0", "0.0.0.0",
+                    "is not a unicast address a service can use"},
+    BadServiceValue{"real_server 10.0.1.1 = masq", "service.web.real_server 10.0.1.1", "masq",
+                    "is not a forwarding mode or option (fullnat, nat, dr, tunnel, weight=N, "
+                    "upper=N, lower=N)"},
+    BadServiceValue{"real_server 10.0.1.1 = fwd=nat", "service.web.real_server 10.0.1.1",
+                    "fwd=nat", "is not a forwarding mode or option"},
+    BadServiceValue{"real_server 10.0.1.1 = nat,weight=1", "service.web.real_server 10.0.1.1",
+                    "nat,weight=1", "is not a forwarding mode or option"},
+    BadServiceValue{"real_server 10.0.1.1 = nat dr", "service.web.real_server 10.0.1.1", "dr",
+                    "is a second forwarding mode"},
+    BadServiceValue{"real_server 10.0.1.1 = weight=65536", "service.web.real_server 10.0.1.1",
+                    "weight=65536", "is out of range (0..65535)"},
+    BadServiceValue{"real_server 10.0.1.1 = weight=-1", "service.web.real_server 10.0.1.1",
+                    "weight=-1", "is out of range (0..65535)"},
+    BadServiceValue{"real_server 10.0.1.1 = weight=", "service.web.real_server 10.0.1.1",
+                    "weight=", "is not a whole number (expected 0..65535)"},
+    BadServiceValue{"real_server 10.0.1.1 = weight=1.5", "service.web.real_server 10.0.1.1",
+                    "weight=1.5", "is not a whole number"},
+    BadServiceValue{"real_server 10.0.1.1 = weight==3", "service.web.real_server 10.0.1.1",
+                    "weight==3", "is not a whole number"},
+    BadServiceValue{"real_server 10.0.1.1 = weight=1 weight=2", "service.web.real_server 10.0.1.1",
+                    "weight=2", "sets weight a second time"},
+    BadServiceValue{"real_server 10.0.1.1 = upper=4294967296", "service.web.real_server 10.0.1.1",
+                    "upper=4294967296", "is out of range (0..4294967295)"},
+    BadServiceValue{"real_server 10.0.1.1 = upper=x", "service.web.real_server 10.0.1.1",
+                    "upper=x", "is not a whole number (expected 0..4294967295)"},
+    BadServiceValue{"real_server 10.0.1.1 = lower=4294967296", "service.web.real_server 10.0.1.1",
+                    "lower=4294967296", "is out of range (0..4294967295)"},
+    BadServiceValue{"real_server 10.0.1.1 = upper=100 lower=101", "service.web.real_server 10.0.1.1",
+                    "lower=101", "is above upper=100 (IPVS refuses a lower threshold above the "
+                    "upper one)"},
+    BadServiceValue{"real_server 10.0.1.1 = lower=5", "service.web.real_server 10.0.1.1",
+                    "lower=5", "is set without an upper threshold (IPVS refuses lower > upper; "
+                    "add upper=N with N >= 5)"},
+    BadServiceValue{"real_server 10.0.1.1:8080 = dr", "service.web.real_server 10.0.1.1:8080",
+                    "10.0.1.1:8080", "has port 8080, but dr forwards without changing the "
+                    "destination port: it must be the service's (80)"},
+    BadServiceValue{"real_server 10.0.1.1:8080 = tunnel", "service.web.real_server 10.0.1.1:8080",
+                    "10.0.1.1:8080", "has port 8080, but tunnel forwards"},
+    BadServiceValue{"real_server 10.0.0.100 = nat", "service.web.real_server 10.0.0.100",
+                    "10.0.0.100", "is the vip of service.web (a real server cannot be the load "
+                    "balancer itself)"},
+    BadServiceValue{"real_server 10.0.1.1 = nat", "service.web.real_server 10.0.1.1",
+                    "10.0.1.1", "is a local address of service.web (a real server cannot be the "
+                    "load balancer itself)"}));
+// clang-format on
+
+TEST_F(ConfigTest, ThresholdsLowerEqualToUpperAndDrOnTheServicePort) {
+  auto r = Load(std::string(kSvcHead) +
+                "real_server 10.0.1.11 = nat upper=100 lower=100\n"
+                "real_server 10.0.1.12:80 = dr\nreal_server 10.0.1.13 = tunnel\n"
+                "real_server 10.0.1.14:8080 = nat\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  EXPECT_EQ(r.config.services.at(0).real_servers.at(3).key.port.host(), 8080);
+}
+
+// ---- rules across keys and services
+
+TEST_F(ConfigTest, DuplicateService) {
+  auto r =
+      Load(std::string(kSvcHead) + "[service.www]\nprotocol = TCP\nvip = 10.0.0.100\nport = 80\n");
+  ExpectSingleError(r, {"service.www.vip: '10.0.0.100' with tcp port 80 is already service.web "
+                        "(services must differ in protocol, vip or port)"});
+}
+
+TEST_F(ConfigTest, DuplicateRealServer) {
+  auto r = Load(std::string(kSvcHead) +
+                "real_server 10.0.1.11 = nat\n"
+                "real_server 10.0.1.11:80 = dr\n");
+  ExpectSingleError(r, {"service.web.real_server 10.0.1.11:80: '10.0.1.11:80' is the same real "
+                        "server (10.0.1.11:80) as real_server 10.0.1.11 of service.web; each "
+                        "may appear once per service"});
+  r = Load(std::string(kSvcHead) +
+           "real_server 10.0.1.11:81 = nat\n"
+           "real_server  10.0.1.11:81 = nat\n");
+  ExpectSingleError(r, {"service.web.real_server  10.0.1.11:81: '10.0.1.11:81' is the same real "
+                        "server (10.0.1.11:81) as real_server 10.0.1.11:81 of service.web"});
+  // Another port is another real server.
+  EXPECT_TRUE(Load(std::string(kSvcHead) + "real_server 10.0.1.11 = nat\n"
+                                           "real_server 10.0.1.11:81 = nat\n")
+                  .ok());
+}
+
+TEST_F(ConfigTest, FullnatRealServerNeedsALocalAddress) {
+  auto r = Load(std::string(kSvcHead) + "real_server 10.0.1.11 = weight=2\n");
+  ExpectSingleError(r, {"service.web.real_server 10.0.1.11: 'weight=2' forwards with fullnat (the "
+                        "default), which needs a source address, but service.web.local_addresses "
+                        "is empty (add ADDR@PORT entries or choose nat, dr or tunnel)"});
+  r = Load(std::string(kSvcHead) + "local_addresses =\nreal_server 10.0.1.11 = fullnat\n");
+  ExpectSingleError(r, {"service.web.real_server 10.0.1.11: 'fullnat' forwards with fullnat, "
+                        "which needs"});
+  // NAT, DR and TUNNEL keep the client address: no local address needed.
+  EXPECT_TRUE(Load(std::string(kSvcHead) + "real_server 10.0.1.11 = nat\n"
+                                           "real_server 10.0.1.12 = dr\n"
+                                           "real_server 10.0.1.13 = tunnel\n")
+                  .ok());
+}
+
+TEST_F(ConfigTest, BrokenLocalAddressesDoNotAlsoReportMissingOnes) {
+  auto r =
+      Load(std::string(kSvcHead) + "local_addresses = 10.0.1.1\nreal_server 10.0.1.11 = fullnat\n");
+  ExpectSingleError(r, {"service.web.local_addresses: '10.0.1.1' is not ADDR@PORT"});
+}
+
+TEST_F(ConfigTest, LocalAddressOnUnknownPort) {
+  auto r = Load(std::string(kSvcHead) +
+                "local_addresses = 10.0.1.1@dpdk1\nreal_server 10.0.1.11 = fullnat\n");
+  ExpectSingleError(r, {"service.web.local_addresses: '10.0.1.1@dpdk1' names no port (there is no "
+                        "[port.dpdk1] section)"});
+}
+
+TEST_F(ConfigTest, LocalAddressThatIsAnotherServicesVip) {
+  auto r = Load(std::string(kSvcPort) +
+                "[service.a]\nprotocol = tcp\nvip = 10.0.0.100\nport = 80\n"
+                "local_addresses = 10.0.0.101@dpdk1\n"
+                "[service.b]\nprotocol = udp\nvip = 10.0.0.101\nport = 53\n");
+  ExpectSingleError(r, {"service.a.local_addresses: '10.0.0.101@dpdk1' is the vip of service.b"});
+}
+
+TEST_F(ConfigTest, RealServerThatIsAnotherServicesLocalAddress) {
+  auto r = Load(std::string(kSvcPort) +
+                "[service.a]\nprotocol = tcp\nvip = 10.0.0.100\nport = 80\n"
+                "real_server 10.0.1.1 = nat\n"
+                "[service.b]\nprotocol = udp\nvip = 10.0.0.101\nport = 53\n"
+                "local_addresses = 10.0.1.1@dpdk1\n");
+  ExpectSingleError(r, {"service.a.real_server 10.0.1.1: '10.0.1.1' is a local address of "
+                        "service.b"});
+}
+
+TEST_F(ConfigTest, SharedLocalAddressAndFullnatRealServer) {
+  auto r = Load(std::string(kSvcPort) +
+                "[service.a]\nprotocol = tcp\nvip = 10.0.0.100\nport = 80\n"
+                "local_addresses = 10.0.1.1@dpdk1, 10.0.1.2@dpdk1\n"
+                "real_server 10.0.1.11:8080 = fullnat\nreal_server 10.0.1.12:8080 = fullnat\n"
+                "[service.b]\nprotocol = tcp\nvip = 10.0.0.100\nport = 8080\n"
+                "local_addresses = 10.0.1.3@dpdk1, 10.0.1.2@dpdk1\n"
+                "real_server 10.0.1.11 = fullnat\nreal_server 10.0.1.12 = fullnat\n");
+  // Once per local address, even with two shared real servers.
+  ExpectSingleError(r, {"service.b.local_addresses: '10.0.1.2@dpdk1' is also a local address of "
+                        "service.a, and both send tcp connections to the fullnat real server "
+                        "10.0.1.11:8080: their local ports could collide (use different local "
+                        "addresses)"});
+}
+
+TEST_F(ConfigTest, AllServiceErrorsAreReportedInFileOrder) {
+  path_ = kDataDir + "/bad_services.conf";
+  auto r = load_config(path_);
+  const std::vector<std::string> expected = {
+      "service.web.protocol: 'sctp'",
+      "service.web.vip: '10.0.0.300'",
+      "service.web.port: '0'",
+      "service.web.scheduler: 'fastest'",
+      "service.web.persistence: '1h'",
+      "service.web.local_addresses: '10.0.1.2' is not ADDR@PORT",
+      "service.web.local_addresses: '10.0.1.1@dpdk9' names no port",
+      "service.web.real_server 10.0.1.11:80: 'weight=70000' is out of range",
+      "service.web.real_server 10.0.1.12:80: 'lower=20' is above upper=10",
+      "service.web.real_server 10.0.1.13:80: 'masq' is not a forwarding mode",
+      "service.web.real_servers: '10.0.1.14:80' is set on an unknown key",
+      "service.web.timeout: '30' is set on an unknown key",
+      "service.api.real_server 10.0.1.21: 'weight=1' forwards with fullnat (the default)",
+      "service.api.real_server 10.0.1.21:443: '10.0.1.21:443' is the same real server",
+      "service.api.real_server 10.0.1.22:8443: '10.0.1.22:8443' has port 8443, but dr",
+      "service.api2.vip: '10.0.0.100' with tcp port 443 is already service.api",
+      "service.api2.local_addresses: '10.0.0.100@dpdk1' is the vip of service.api",
+      "[service.noport]: has no port",
+  };
+  ASSERT_EQ(r.errors.size(), expected.size()) << Dump(r);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(r.errors[i].rfind(path_ + ": ", 0), 0u) << r.errors[i];
+    EXPECT_NE(r.errors[i].find(expected[i]), std::string::npos)
+        << "error " << i << " should contain [" << expected[i] << "]" << Dump(r);
+  }
 }
 
 TEST_F(ConfigTest, BinaryGarbageDoesNotCrash) {
