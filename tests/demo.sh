@@ -87,7 +87,7 @@ done
 section "Creating the lab (namespaces $LAB_PREFIX-client, $LAB_PREFIX-app, $LAB_PREFIX-server)" \
   "The app namespace holds vsgated; its veths veth0/veth1 become DPDK ports dpdk0/dpdk1 (AF_XDP)."
 LAB_IS_UP=1
-run "$LAB" up
+run "$LAB" up --rs 3
 "$LAB" status
 
 section "vsgated configuration ($CONF)"
@@ -136,6 +136,20 @@ section "Routes" "Mirrored from the host stack's routing table."
 run ctl route show
 section "Addresses" "The appliance's own addresses (on the kni interfaces)."
 run ctl addr show
+
+section "Load balancing HTTP over three real servers (FULLNAT, round robin)" \
+  "ipvsadm syntax: a virtual service 10.0.0.100:80, rs1..rs3 (10.0.1.11..13), local address 10.0.1.1."
+run "$LAB" rs-start
+run ctl -A -t 10.0.0.100:80 -s rr
+for rs in 10.0.1.11 10.0.1.12 10.0.1.13; do run ctl -a -t 10.0.0.100:80 -r "$rs:80" -b -w 1; done
+run ctl --add-laddr -z 10.0.1.1 -t 10.0.0.100:80 -F dpdk1
+echo "Six requests from the client; each real server answers with its name and the client it saw:"
+for _ in 1 2 3 4 5 6; do
+  ip netns exec "$LAB_PREFIX-client" curl -s -m 5 http://10.0.0.100/ || echo "(request failed)"
+done
+run ctl -L -n
+run ctl -L -n --stats
+run ctl -L -n -c
 
 section "Stopping vsgated (SIGTERM)"
 kill -TERM "$DAEMON_PID"
