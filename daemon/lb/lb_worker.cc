@@ -28,7 +28,7 @@ LbWorker::LbWorker(unsigned worker, unsigned workers, size_t conn_capacity,
                    const std::array<RealServer*, kMaxRealServers>* real_slots,
                    const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots)
     : worker_(worker), workers_(workers), conns_(conn_capacity),
-      sched_(kMaxServices), laddr_rr_(kMaxServices), real_slots_(real_slots),
+      sched_(kMaxServices), laddr_rr_(kMaxServices), loads_(256), real_slots_(real_slots),
       laddr_slots_(laddr_slots), neigh_requests_(neigh_requests) {
   conns_.set_expire_hook(&LbWorker::on_expire, this);
 }
@@ -121,13 +121,14 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
   if (t.proto == IPPROTO_TCP && (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn)
     return {LbVerdict::drop, DropReason::lb_tcp_no_conn, 0};
   const size_t n = svc.reals.size();
-  DestLoad loads[256];
-  if (n > 256) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+  if (n > loads_.size()) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+  DestLoad* loads = loads_.data();  // preallocated: only the n entries used are written
   const bool need_counts =
       svc.sched.kind() == SchedulerKind::lc || svc.sched.kind() == SchedulerKind::wlc;
   for (size_t i = 0; i < n; ++i) {
     const RealServer& r = *svc.reals[i];
     loads[i].overloaded = r.overloaded.load(std::memory_order_relaxed);
+    loads[i].active = loads[i].inactive = 0;
     if (need_counts) {
       loads[i].active = static_cast<uint32_t>(r.active(workers_));
       loads[i].inactive = static_cast<uint32_t>(r.inactive(workers_));

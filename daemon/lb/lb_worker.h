@@ -81,6 +81,7 @@ class LbWorker {
   ConnTable conns_;
   std::vector<SchedState> sched_;         // by service id
   std::vector<uint32_t> laddr_rr_;        // by service id: next local address to try
+  std::vector<DestLoad> loads_;           // scheduler input, up to 256 real servers
   // Slots stay valid while any connection refers to them (LbRegistry::release_removed).
   const std::array<RealServer*, kMaxRealServers>* real_slots_;
   const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots_;
