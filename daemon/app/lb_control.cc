@@ -175,7 +175,8 @@ void App::register_lb_commands() {
   auto& c = control_->commands();
   auto changed = [this]() { publish_services(); };
 
-  c.add("lb.service.add", [this, changed](const Json& a) -> Result<Json> {
+  // -A and -E take the same fields; -E changes only those given.
+  auto service_spec = [](const Json& a) -> Result<ServiceSpec> {
     auto k = service_key(a);
     if (!k) return k.error();
     ServiceSpec s{k.value(), {}, {}};
@@ -189,26 +190,21 @@ void App::register_lb_commands() {
     auto p = u32_arg(a, "persistence", 31536000);
     if (!p) return p.error();
     s.persistence_s = p.value();
-    if (auto st = lb_->add_service(s); !st) return st.error();
+    return s;
+  };
+
+  c.add("lb.service.add", [this, changed, service_spec](const Json& a) -> Result<Json> {
+    auto s = service_spec(a);
+    if (!s) return s.error();
+    if (auto st = lb_->add_service(s.value()); !st) return st.error();
     changed();
     return Json::object();
   });
 
-  c.add("lb.service.edit", [this, changed](const Json& a) -> Result<Json> {
-    auto k = service_key(a);
-    if (!k) return k.error();
-    ServiceSpec s{k.value(), {}, {}};
-    if (auto sched = optional_string_arg(a, "scheduler"); !sched) {
-      return sched.error();
-    } else if (sched.value()) {
-      auto kind = parse_scheduler(*sched.value());
-      if (!kind) return make_error("unknown scheduler '" + *sched.value() + "'");
-      s.scheduler = kind;
-    }
-    auto p = u32_arg(a, "persistence", 31536000);
-    if (!p) return p.error();
-    s.persistence_s = p.value();
-    if (auto st = lb_->edit_service(s); !st) return st.error();
+  c.add("lb.service.edit", [this, changed, service_spec](const Json& a) -> Result<Json> {
+    auto s = service_spec(a);
+    if (!s) return s.error();
+    if (auto st = lb_->edit_service(s.value()); !st) return st.error();
     changed();
     return Json::object();
   });
