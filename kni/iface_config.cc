@@ -16,6 +16,8 @@
 #include <cstring>
 #include <memory>
 
+#include "common/unique_fd.h"
+
 namespace vsgate {
 namespace {
 
@@ -23,20 +25,6 @@ constexpr size_t kRecvBufferSize = 8192;
 
 struct MnlCloser {
   void operator()(mnl_socket* s) const { mnl_socket_close(s); }
-};
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
 };
 
 // Names end up in /proc paths, so refuse anything the kernel would not accept as a name.
@@ -195,12 +183,12 @@ Status set_ipv6_disabled(const std::string& ifname, bool disabled) {
   std::string path = "/proc/sys/net/ipv6/conf/" + ifname + "/disable_ipv6";
   const char want = disabled ? '1' : '0';
   {
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) return make_error(with_errno(what + ": " + path, errno));
     char cur = 0;
     if (::read(fd.get(), &cur, 1) == 1 && cur == want) return Ok{};
   }
-  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
   if (fd.get() < 0) return make_error(with_errno(what + ": " + path, errno));
   const char text[2] = {want, '\n'};
   if (::write(fd.get(), text, sizeof text) != static_cast<ssize_t>(sizeof text))

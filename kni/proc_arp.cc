@@ -9,6 +9,8 @@
 #include <cstring>
 #include <optional>
 
+#include "common/unique_fd.h"
+
 namespace vsgate {
 namespace {
 
@@ -35,21 +37,6 @@ std::optional<unsigned> parse_hex(std::string_view text) {
   if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
   return v;
 }
-
-// Closes the descriptor on every return path.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::optional<ProcArpEntry> parse_line(std::string_view line) {
   // IP address  HW type  Flags  HW address  Mask  Device
@@ -82,7 +69,7 @@ std::vector<ProcArpEntry> parse_proc_arp(std::string_view text) {
 
 Result<std::vector<ProcArpEntry>> read_proc_arp(const std::string& path) {
   // /proc files report size 0, so read until EOF rather than by size.
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return make_error("cannot open " + path + ": " + std::strerror(errno));
   std::string text;
   char buf[8192];

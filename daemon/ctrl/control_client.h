@@ -7,7 +7,7 @@
 
 #include "common/result.h"
 #include "ctrl/protocol.h"
-#include "ctrl/unique_fd.h"
+#include "common/unique_fd.h"
 
 namespace vsgate {
 
