@@ -77,10 +77,12 @@ Status App::start(const std::vector<std::string>& eal_extra) {
     if (auto st = (this->*step)(); !st) return st;
   }
   rebuild_fib();
-  if (auto st = apply_configured_services(); !st) return st;
-  publish_services();
   for (auto& p : ports_)
     if (auto st = p->start(); !st) return st;
+  // Local addresses need the ports' reply steering (RSS as configured, known once started).
+  configure_reply_steering();
+  if (auto st = apply_configured_services(); !st) return st;
+  publish_services();
   launch_workers();
   for (const auto& p : ports_) {
     links_.push_back(p->link());
@@ -205,6 +207,32 @@ Status App::create_workers() {
     }
   exception_path_ = std::make_unique<ExceptionPath>(std::move(punt), std::move(inject));
   return Ok{};
+}
+
+void App::configure_reply_steering() {
+  const unsigned nw = static_cast<unsigned>(workers_.size());
+  for (const auto& p : ports_) {
+    std::vector<int> queue_worker(p->rx_queues(), -1);
+    for (unsigned w = 0; w < nw; ++w)
+      for (const RxQueueRef& rq : workers_[w]->rx_queues)
+        if (rq.port == p->id()) queue_worker[rq.queue] = static_cast<int>(w);
+    std::shared_ptr<const ReplySteering> steering;
+    if (nw == 1 || p->rx_queues() == 1) {
+      steering = ReplySteering::single(static_cast<unsigned>(std::max(queue_worker[0], 0)), nw);
+    } else if (auto rss = p->rss_info(); !rss) {
+      VSG_LOG(warning, "port %s: RSS unreadable (%s)", p->name().c_str(), rss.message().c_str());
+    } else if (auto t = ReplySteering::toeplitz(rss->key, rss->reta, queue_worker, nw,
+                                                (rss->rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0,
+                                                (rss->rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_UDP) != 0);
+               !t) {
+      VSG_LOG(warning, "port %s: RSS unusable (%s)", p->name().c_str(), t.message().c_str());
+    } else {
+      steering = *t;
+    }
+    if (!steering) steering = ReplySteering::port_modulo(nw);
+    VSG_LOG(info, "port %s: FULLNAT replies: %s", p->name().c_str(), steering->describe().c_str());
+    lb_->set_reply_steering(p->id(), std::move(steering));
+  }
 }
 
 Status App::create_exception_path() {

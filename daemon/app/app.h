@@ -45,6 +45,7 @@ class App {
   Status open_ports();
   Status create_workers();
   Status create_exception_path();
+  void configure_reply_steering();
   Status start_mirror();
   Status start_control();
   void register_commands();

@@ -179,7 +179,8 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
     uint16_t lport = 0;
     for (size_t k = 0; k < nl && !lport; ++k) {
       la = svc.laddrs[laddr_rr_[svc.id]++ % nl];
-      lport = la->pools[worker_]->get();
+      lport = la->pools[worker_]->get(static_cast<Proto>(t.proto), rs.key.ip.be, la->ip.be,
+                                      rs.key.port.be);
     }
     if (!lport) return {LbVerdict::drop, DropReason::lb_no_local_port, 0};
     out = {rs.key.ip.be, la->ip.be, rs.key.port.be, lport, t.proto};

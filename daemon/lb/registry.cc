@@ -66,19 +66,80 @@ int64_t RealServer::inactive(unsigned workers) const {
   return std::max<int64_t>(n, 0);
 }
 
-LocalPortPool::LocalPortPool(unsigned worker, unsigned workers, uint16_t first, uint16_t last) {
-  // Each worker owns every workers-th port, so pools never overlap. With RSS-aware port choice
-  // (a later step for several workers without flow rules) the predicate becomes "the reply's
-  // RSS hash lands on this worker's queue".
-  for (uint32_t p = last; p >= first && p > 0; --p)
-    if (p % workers == worker) free_.push_back(__builtin_bswap16(static_cast<uint16_t>(p)));
-  top_ = free_.size();
+LocalPortPool::LocalPortPool(std::shared_ptr<const ReplySteering> steering, unsigned worker,
+                             uint16_t first, uint16_t last)
+    : steering_(std::move(steering)), worker_(worker) {
+  const ReplySteering& st = *steering_;
+  const unsigned classes = st.classes();
+  // With the Toeplitz steering any class can be the right one for some real server; with the
+  // others only the worker's own classes ever are.
+  std::vector<bool> usable(classes, st.kind() == ReplySteering::Kind::toeplitz);
+  for (uint16_t e : st.owned_entries(worker)) usable[e] = true;
+  std::vector<uint32_t> count(classes, 0);
+  for (uint32_t p = first; p <= last && p > 0; ++p)
+    if (usable[st.class_of(static_cast<uint16_t>(p))])
+      ++count[st.class_of(static_cast<uint16_t>(p))];
+  begin_.resize(classes);
+  end_.resize(classes);
+  uint32_t at = 0;
+  for (unsigned c = 0; c < classes; ++c) {
+    begin_[c] = at;
+    at += count[c];
+    end_[c] = at;
+  }
+  ports_.resize(at);
+  top_ = begin_;
+  // Highest first, so that the lowest ports come out first.
+  for (uint32_t p = last; p >= first && p > 0; --p) {
+    const unsigned c = st.class_of(static_cast<uint16_t>(p));
+    if (usable[c]) ports_[top_[c]++] = __builtin_bswap16(static_cast<uint16_t>(p));
+  }
+  free_ = at;
+}
+
+uint16_t LocalPortPool::get(Proto proto, uint32_t rip_be, uint32_t laddr_be, uint16_t rport_be) {
+  const ReplySteering& st = *steering_;
+  const unsigned classes = st.classes();
+  const uint32_t base = st.base(proto, rip_be, laddr_be, rport_be);
+  if (!st.port_hashed(proto)) {
+    // The NIC hashes only the addresses: every port's reply lands on the same entry.
+    if (st.worker_for(proto, rip_be, laddr_be, rport_be, 0) != static_cast<int>(worker_)) return 0;
+    for (unsigned k = 0; k < classes; ++k) {
+      const unsigned c = (cursor_ + k) & (classes - 1);
+      if (top_[c] > begin_[c]) {
+        cursor_ = c + 1;
+        --free_;
+        return take(c);
+      }
+    }
+    return 0;
+  }
+  const auto& owned = st.owned_entries(worker_);
+  const size_t n = owned.size();
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = (cursor_ + k) % n;
+    const unsigned c = (owned[i] ^ base) & (classes - 1);
+    if (top_[c] > begin_[c]) {
+      cursor_ = static_cast<uint32_t>(i + 1);
+      --free_;
+      return take(c);
+    }
+  }
+  return 0;
+}
+
+void LocalPortPool::put(uint16_t port_be) {
+  const unsigned c = steering_->class_of(__builtin_bswap16(port_be));
+  if (c >= top_.size() || top_[c] >= end_[c]) return;  // not ours, or given back twice
+  ports_[top_[c]++] = port_be;
+  ++free_;
 }
 
 const ServiceView* LbSnapshot::find(uint8_t proto, uint32_t vip_be, uint16_t port_be) const {
   ServiceKey k{static_cast<Proto>(proto), Ipv4Addr{vip_be}, L4Port{port_be}};
-  auto it = std::lower_bound(services.begin(), services.end(), k,
-                             [](const ServiceView& v, const ServiceKey& key) { return v.key < key; });
+  auto it =
+      std::lower_bound(services.begin(), services.end(), k,
+                       [](const ServiceView& v, const ServiceKey& key) { return v.key < key; });
   return it != services.end() && it->key == k ? &*it : nullptr;
 }
 
@@ -90,7 +151,9 @@ bool LbSnapshot::is_laddr(uint32_t ip_be) const {
 }
 
 LbRegistry::LbRegistry(unsigned workers, uint16_t lport_first, uint16_t lport_last)
-    : workers_(workers), lport_first_(lport_first), lport_last_(lport_last),
+    : workers_(workers),
+      lport_first_(lport_first),
+      lport_last_(lport_last),
       real_slots_(std::make_unique<std::array<RealServer*, kMaxRealServers>>()),
       laddr_slots_(std::make_unique<std::array<LocalAddress*, kMaxLocalAddresses>>()) {
   real_slots_->fill(nullptr);
@@ -142,8 +205,8 @@ void LbRegistry::retire(std::shared_ptr<RealServer> r) {
 }
 
 Status LbRegistry::del_service(const ServiceKey& k) {
-  auto it = std::find_if(services_.begin(), services_.end(),
-                         [&](const auto& s) { return s->key == k; });
+  auto it =
+      std::find_if(services_.begin(), services_.end(), [&](const auto& s) { return s->key == k; });
   if (it == services_.end()) return make_error("No such service");
   for (auto& r : (*it)->reals) retire(r);
   for (auto& l : (*it)->laddrs) retired_laddrs_.push_back(l);
@@ -213,8 +276,8 @@ Status LbRegistry::edit_real(const ServiceKey& k, const RealServerSpec& spec) {
 Status LbRegistry::del_real(const ServiceKey& k, const RealServerKey& key) {
   Service* s = find_mut(k);
   if (!s) return make_error("Service not defined");
-  auto it = std::find_if(s->reals.begin(), s->reals.end(),
-                         [&](const auto& r) { return r->key == key; });
+  auto it =
+      std::find_if(s->reals.begin(), s->reals.end(), [&](const auto& r) { return r->key == key; });
   if (it == s->reals.end()) return make_error("No such destination");
   // Its traffic so far still belongs to the service's totals.
   s->zero_removed += (*it)->stats(workers_);
@@ -259,19 +322,33 @@ Status LbRegistry::add_laddr(const ServiceKey& k, Ipv4Addr ip, const std::string
   l->port_id = port_id;
   l->slot = slot;
   l->used = std::vector<Gauge>(workers_);
+  std::shared_ptr<const ReplySteering> steering =
+      port_id < steering_.size() ? steering_[port_id] : nullptr;
+  if (!steering) {
+    if (!default_steering_)
+      default_steering_ =
+          workers_ == 1 ? ReplySteering::single(0, 1) : ReplySteering::port_modulo(workers_);
+    steering = default_steering_;
+  }
   for (unsigned w = 0; w < workers_; ++w)
-    l->pools.push_back(std::make_unique<LocalPortPool>(w, workers_, lport_first_, lport_last_));
+    l->pools.push_back(std::make_unique<LocalPortPool>(steering, w, lport_first_, lport_last_));
   (*laddr_slots_)[slot] = l.get();
   s->laddrs.push_back(std::move(l));
   ++generation_;
   return Ok{};
 }
 
+void LbRegistry::set_reply_steering(uint16_t port_id,
+                                    std::shared_ptr<const ReplySteering> steering) {
+  if (steering_.size() <= port_id) steering_.resize(port_id + 1u);
+  steering_[port_id] = std::move(steering);
+}
+
 Status LbRegistry::del_laddr(const ServiceKey& k, Ipv4Addr ip) {
   Service* s = find_mut(k);
   if (!s) return make_error("Service not defined");
-  auto it = std::find_if(s->laddrs.begin(), s->laddrs.end(),
-                         [&](const auto& l) { return l->ip == ip; });
+  auto it =
+      std::find_if(s->laddrs.begin(), s->laddrs.end(), [&](const auto& l) { return l->ip == ip; });
   if (it == s->laddrs.end()) return make_error("No such local address");
   // Connections still hold ports of it: keep it (and its slot) for the life of the process.
   retired_laddrs_.push_back(*it);
@@ -351,9 +428,9 @@ void LbRegistry::update_overload() {
   for (auto& s : services_)
     for (auto& r : s->reals) {
       const auto total = static_cast<uint32_t>(r->active(workers_) + r->inactive(workers_));
-      r->overloaded.store(
-          vsgate::update_overload(r->overloaded.load(std::memory_order_relaxed), total, r->upper, r->lower),
-          std::memory_order_relaxed);
+      r->overloaded.store(vsgate::update_overload(r->overloaded.load(std::memory_order_relaxed),
+                                                  total, r->upper, r->lower),
+                          std::memory_order_relaxed);
     }
 }
 

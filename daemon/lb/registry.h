@@ -15,6 +15,7 @@
 #include "common/result.h"
 #include "lb/core/conn_table.h"
 #include "lb/core/scheduler.h"
+#include "lb/reply_steering.h"
 #include "lb/types.h"
 #include "lcore/io_stats.h"
 
@@ -28,7 +29,9 @@ inline constexpr uint32_t kMaxServices = 4096;
 // A counter that goes up and down (active/inactive connections); single writer.
 class Gauge {
  public:
-  void add(int64_t d) { v_.store(v_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed); }
+  void add(int64_t d) {
+    v_.store(v_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+  }
   int64_t get() const { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -71,21 +74,29 @@ struct RealServer {
 };
 
 // Local-port pool of one local address, for one worker. Only that worker allocates and frees.
+// Free ports are kept per steering class (lb/reply_steering.h), so that the worker hands out
+// only ports whose replies the NIC brings back to itself.
 class LocalPortPool {
  public:
-  LocalPortPool(unsigned worker, unsigned workers, uint16_t first, uint16_t last);
-  // Network byte order; 0 = exhausted.
-  uint16_t get() {
-    if (top_ == 0) return 0;
-    return free_[--top_];
-  }
-  void put(uint16_t port_be) { free_[top_++] = port_be; }
-  size_t free() const { return top_; }
-  size_t size() const { return free_.size(); }
+  LocalPortPool(std::shared_ptr<const ReplySteering> steering, unsigned worker, uint16_t first,
+                uint16_t last);
+  // A port (network byte order) for a connection to rip:rport from laddr; 0 = none left whose
+  // reply reaches this worker.
+  uint16_t get(Proto proto, uint32_t rip_be, uint32_t laddr_be, uint16_t rport_be);
+  void put(uint16_t port_be);
+  size_t free() const { return free_; }
+  size_t size() const { return ports_.size(); }
+  const ReplySteering& steering() const { return *steering_; }
 
  private:
-  std::vector<uint16_t> free_;
-  size_t top_ = 0;
+  uint16_t take(unsigned cls) { return ports_[--top_[cls]]; }
+
+  std::shared_ptr<const ReplySteering> steering_;
+  unsigned worker_;
+  std::vector<uint16_t> ports_;              // network order, grouped by class
+  std::vector<uint32_t> begin_, end_, top_;  // per class: [begin, top) are free
+  size_t free_ = 0;
+  uint32_t cursor_ = 0;  // rotates over the classes so that they drain evenly
 };
 
 struct LocalAddress {
@@ -114,8 +125,8 @@ struct ServiceView {
   uint32_t id = 0;
   uint32_t persistence_ticks = 0;
   SchedulerTable sched;
-  std::vector<RealServer*> reals;      // index = scheduler dest index
-  std::vector<LocalAddress*> laddrs;   // FULLNAT source addresses
+  std::vector<RealServer*> reals;     // index = scheduler dest index
+  std::vector<LocalAddress*> laddrs;  // FULLNAT source addresses
 };
 
 struct LbSnapshot {
@@ -155,6 +166,10 @@ class LbRegistry {
   Status del_real(const ServiceKey& svc, const RealServerKey& r);
   Status add_laddr(const ServiceKey& svc, Ipv4Addr ip, const std::string& port_name,
                    uint16_t port_id);
+  // How replies of FULLNAT connections through a port reach the workers; set before local
+  // addresses of that port are added. Without it: one worker takes every reply, or for several
+  // workers the port space is split (port % workers).
+  void set_reply_steering(uint16_t port_id, std::shared_ptr<const ReplySteering> steering);
   Status del_laddr(const ServiceKey& svc, Ipv4Addr ip);
   Status zero(const std::optional<ServiceKey>& svc);
   void set_timeouts(uint32_t tcp_s, uint32_t tcpfin_s, uint32_t udp_s);
@@ -186,6 +201,8 @@ class LbRegistry {
 
   unsigned workers_;
   uint16_t lport_first_, lport_last_;
+  std::vector<std::shared_ptr<const ReplySteering>> steering_;  // by port id
+  std::shared_ptr<const ReplySteering> default_steering_;
   std::vector<std::shared_ptr<Service>> services_;
   std::unique_ptr<std::array<RealServer*, kMaxRealServers>> real_slots_;
   std::unique_ptr<std::array<LocalAddress*, kMaxLocalAddresses>> laddr_slots_;

@@ -34,8 +34,8 @@ Result<uint16_t> probe_device(const std::string& spec, bool pci, std::string* de
   return port;
 }
 
-Status configure_port(uint16_t port, uint16_t rxq, uint16_t txq, uint16_t rx_desc,
-                      uint16_t tx_desc, uint16_t mtu, rte_mempool* pool) {
+Status configure_port(uint16_t port, uint16_t rxq, uint16_t txq, uint16_t rx_desc, uint16_t tx_desc,
+                      uint16_t mtu, rte_mempool* pool) {
   rte_eth_dev_info info{};
   int rc = rte_eth_dev_info_get(port, &info);
   if (rc != 0) return make_error(err("rte_eth_dev_info_get", rc));
@@ -83,6 +83,31 @@ Result<std::unique_ptr<EthPort>> EthPort::open(const PortConfig& cfg, unsigned t
                            cfg.tx_descriptors, cfg.mtu, pool);
   if (!st) return make_error("port " + cfg.name + " (" + cfg.device + "): " + st.message());
   return p;
+}
+
+Result<RssInfo> EthPort::rss_info() const {
+  rte_eth_dev_info info{};
+  int rc = rte_eth_dev_info_get(id_, &info);
+  if (rc != 0) return make_error(err("rte_eth_dev_info_get", rc));
+  if (info.hash_key_size == 0 || info.reta_size == 0)
+    return make_error("the driver reports no RSS key or redirection table");
+  RssInfo r;
+  r.key.resize(info.hash_key_size);
+  rte_eth_rss_conf conf{};
+  conf.rss_key = r.key.data();
+  conf.rss_key_len = info.hash_key_size;
+  rc = rte_eth_dev_rss_hash_conf_get(id_, &conf);
+  if (rc != 0) return make_error(err("rte_eth_dev_rss_hash_conf_get", rc));
+  r.rss_hf = conf.rss_hf;
+  std::vector<rte_eth_rss_reta_entry64> reta((info.reta_size + RTE_ETH_RETA_GROUP_SIZE - 1) /
+                                             RTE_ETH_RETA_GROUP_SIZE);
+  for (auto& g : reta) g.mask = ~uint64_t{0};
+  rc = rte_eth_dev_rss_reta_query(id_, reta.data(), info.reta_size);
+  if (rc != 0) return make_error(err("rte_eth_dev_rss_reta_query", rc));
+  r.reta.resize(info.reta_size);
+  for (uint16_t e = 0; e < info.reta_size; ++e)
+    r.reta[e] = reta[e / RTE_ETH_RETA_GROUP_SIZE].reta[e % RTE_ETH_RETA_GROUP_SIZE];
+  return r;
 }
 
 EthPort::EthPort(const PortConfig& cfg, uint16_t id, std::string dev_name, bool hotplugged)

@@ -30,6 +30,13 @@ struct LinkState {
   bool full_duplex = false;
 };
 
+// The NIC's receive-side scaling as configured: what decides the rx queue of a packet.
+struct RssInfo {
+  std::vector<uint8_t> key;
+  std::vector<uint16_t> reta;  // rx queue of each redirection-table entry
+  uint64_t rss_hf = 0;
+};
+
 // Owns one ethdev port from probe to close (RAII). Not movable: workers keep its id.
 class EthPort {
  public:
@@ -52,6 +59,8 @@ class EthPort {
   uint16_t tx_queues() const { return tx_queues_; }
 
   LinkState link() const;  // non-blocking
+  // Key and redirection table as the driver reports them; an error if it cannot.
+  Result<RssInfo> rss_info() const;
   PortStats stats() const;
   void reset_stats();
 
@@ -69,7 +78,7 @@ class EthPort {
 // Probe a device and find its ethdev port. `spec` is a PCI address or "driverN,k=v,...".
 Result<uint16_t> probe_device(const std::string& spec, bool pci, std::string* dev_name);
 // Configure queues of an already probed port and set its MTU.
-Status configure_port(uint16_t port, uint16_t rxq, uint16_t txq, uint16_t rx_desc,
-                      uint16_t tx_desc, uint16_t mtu, rte_mempool* pool);
+Status configure_port(uint16_t port, uint16_t rxq, uint16_t txq, uint16_t rx_desc, uint16_t tx_desc,
+                      uint16_t mtu, rte_mempool* pool);
 
 }  // namespace vsgate
