@@ -5,6 +5,7 @@
 #include <rte_version.h>
 
 #include "app/app.h"
+#include "lb/lb_worker.h"
 
 namespace vsgate {
 namespace {
@@ -91,6 +92,27 @@ void App::register_commands() {
       for (size_t r = 0; r < kDropReasonNames.size(); ++r)
         dropped[std::string(kDropReasonNames[r])] = s.dropped[r].get();
       const uint64_t rx = s.rx_packets.get(), bursts = s.rx_bursts.get();
+      // Load balancer of this worker: connection table occupancy and local-port pools. Read
+      // from single-writer counters and constant sizes only, never from the worker's tables.
+      Json lb = Json::object();
+      if (const LbWorker* l = w.lb) {
+        int64_t used = 0;
+        uint64_t size = 0;
+        for (const LocalAddress* la : *lb_->laddr_slots())
+          if (la) {
+            used += la->used[w.index].get();
+            size += la->pools[w.index]->size();
+          }
+        lb = {{"conns", l->counters.conns.get()},
+              {"conn_capacity", l->conns().capacity()},
+              {"conns_created", l->counters.created.get()},
+              {"lport_used", used},
+              {"lport_free", static_cast<int64_t>(size) - used},
+              {"lport_misses",
+               s.dropped[static_cast<size_t>(DropReason::lb_no_local_port)].get()},
+              {"icmp_translated", l->counters.icmp_translated.get()},
+              {"frag_needed_sent", l->counters.frag_needed_sent.get()}};
+      }
       lcores.push_back({{"lcore", w.lcore_id},
                         {"worker", w.index},
                         {"rx_iterations", s.rx_iterations.get()},
@@ -106,7 +128,8 @@ void App::register_commands() {
                         {"inject_drops", s.inject_drops.get()},
                         {"forwarded", s.forwarded.get()},
                         {"dropped", dropped},
-                        {"dropped_total", s.dropped_total()}});
+                        {"dropped_total", s.dropped_total()},
+                        {"lb", lb}});
     }
     std::vector<const WorkerStats*> all;
     for (const auto& w : workers_) all.push_back(&w->stats);

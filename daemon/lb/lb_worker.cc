@@ -104,8 +104,9 @@ LbVerdict LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction d
       const NextHop* nh = fib.route(rs.key.ip.be);
       if (!nh || !fib.port(nh->port_id).addr_be)
         return {LbVerdict::drop, DropReason::lb_no_neighbour, 0};
-      if (len + sizeof(rte_ipv4_hdr) > fib.port(nh->port_id).mtu)
-        return {LbVerdict::drop, DropReason::lb_too_big, 0};
+      const uint16_t mtu = fib.port(nh->port_id).mtu;
+      if (len + sizeof(rte_ipv4_hdr) > mtu)
+        return frag_needed(m, ip, static_cast<uint16_t>(mtu - sizeof(rte_ipv4_hdr)), fib);
       if (!encap_ipip(m, fib.port(nh->port_id).addr_be, rs.key.ip.be))
         return {LbVerdict::drop, DropReason::lb_too_big, 0};
       return to_next_hop(m, rs.key.ip.be, fib);
@@ -310,31 +311,119 @@ LbVerdict LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, ui
   uint16_t sport, dport;
   std::memcpy(&sport, ports, 2);
   std::memcpy(&dport, ports + 1, 2);
-  // The quoted packet went out from us; its reply direction is the connection's out key.
+  // The quoted packet went out from us: toward a real server (its reply direction is the
+  // connection's out key) or toward a client (its reply direction is the in key).
   const ConnTuple t{inner->dst_addr, inner->src_addr, dport, sport, inner->next_proto_id};
   LookupResult r = conns_.lookup(t, now);
-  if (!r || r.dir != Direction::out) return {};
+  if (!r) return {};
   Conn& c = *r.conn;
   c.touch(now);
+  RealServer* rs = (*real_slots_)[c.real_server];
+  if (r.dir == Direction::in) return icmp_error_to_real(m, ip, inner, ports, icmp, icmp_len, c, rs,
+                                                         fib);
   const ConnKey& in = c.in();
-  inner->src_addr = in.src_ip;
-  inner->dst_addr = in.dst_ip;
-  std::memcpy(ports, &in.src_port, 2);
-  std::memcpy(ports + 1, &in.dst_port, 2);
+  rewrite_icmp_error(ip, inner, ports, icmp, icmp_len, in.dst_ip, in.src_ip, in.src_ip,
+                     in.src_port, in.dst_ip, in.dst_port);
+  if (rs) {
+    rs->counters[worker_].outpkts.inc();
+    rs->counters[worker_].outbytes.add(rte_be_to_cpu_16(ip->total_length));
+  }
+  counters.icmp_translated.inc();
+  return to_next_hop(m, in.src_ip, fib);
+}
+
+// Rewrites an ICMP error in place: outer addresses, and the quoted packet's addresses and ports;
+// checksums recomputed (the quote is short, and its L4 checksum is usually not quoted).
+void LbWorker::rewrite_icmp_error(rte_ipv4_hdr* ip, rte_ipv4_hdr* inner, uint16_t* ports,
+                                  uint8_t* icmp, uint32_t icmp_len, uint32_t src, uint32_t dst,
+                                  uint32_t inner_src, uint16_t inner_sport, uint32_t inner_dst,
+                                  uint16_t inner_dport) {
+  inner->src_addr = inner_src;
+  inner->dst_addr = inner_dst;
+  std::memcpy(ports, &inner_sport, 2);
+  std::memcpy(ports + 1, &inner_dport, 2);
   inner->hdr_checksum = 0;
   inner->hdr_checksum = rte_ipv4_cksum(inner);
   icmp[2] = icmp[3] = 0;
   const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(icmp, icmp_len));
   std::memcpy(icmp + 2, &sum, 2);
-  ip->src_addr = in.dst_ip;
-  ip->dst_addr = in.src_ip;
+  ip->src_addr = src;
+  ip->dst_addr = dst;
   ip->hdr_checksum = 0;
   ip->hdr_checksum = rte_ipv4_cksum(ip);
-  if (RealServer* rs = (*real_slots_)[c.real_server]) {
-    rs->counters[worker_].outpkts.inc();
-    rs->counters[worker_].outbytes.add(rte_be_to_cpu_16(ip->total_length));
+}
+
+// An ICMP error from the client's side (a router there needs fragmentation, the client's port is
+// closed) about a reply we forwarded: it goes to the real server as if about the packet the real
+// server sent, so its TCP stack lowers the MSS or gives up, as without a load balancer.
+LbVerdict LbWorker::icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_hdr* inner,
+                                       uint16_t* ports, uint8_t* icmp, uint32_t icmp_len,
+                                       Conn& c, RealServer* rs, const Fib& fib) {
+  if (!rs) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+  auto& rc = rs->counters[worker_];
+  rc.inpkts.inc();
+  rc.inbytes.add(rte_be_to_cpu_16(ip->total_length));
+  counters.icmp_translated.inc();
+  switch (c.fwd) {
+    case FwdMode::fullnat:
+    case FwdMode::nat: {
+      // out = rs:rport -> laddr:lport (FULLNAT) or -> client:cport (NAT): what the server sent.
+      const ConnKey& out = c.out();
+      rewrite_icmp_error(ip, inner, ports, icmp, icmp_len, out.dst_ip, out.src_ip, out.src_ip,
+                         out.src_port, out.dst_ip, out.dst_port);
+      return to_next_hop(m, out.src_ip, fib);
+    }
+    case FwdMode::dr:
+      // The real server holds the VIP: the error reaches it unchanged.
+      return to_next_hop(m, rs->key.ip.be, fib);
+    case FwdMode::tunnel: {
+      const NextHop* nh = fib.route(rs->key.ip.be);
+      const uint32_t len = rte_be_to_cpu_16(ip->total_length);
+      if (!nh || !fib.port(nh->port_id).addr_be || len + sizeof(rte_ipv4_hdr) > fib.port(nh->port_id).mtu ||
+          !encap_ipip(m, fib.port(nh->port_id).addr_be, rs->key.ip.be))
+        return {LbVerdict::drop, DropReason::lb_too_big, 0};
+      return to_next_hop(m, rs->key.ip.be, fib);
+    }
   }
-  return to_next_hop(m, in.src_ip, fib);
+  return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+}
+
+// The packet does not fit the tunnel. With DF set the client gets "fragmentation needed" with
+// the MTU that fits, so path-MTU discovery converges (as IPVS does); the frame is turned into
+// that ICMP error in place. Without DF we would have to fragment: counted drop.
+LbVerdict LbWorker::frag_needed(rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, const Fib& fib) {
+  constexpr uint32_t kIcmpHdr = 8;
+  const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
+  const uint32_t quote = ihl + 8;  // RFC 792: the header and 64 bits of the datagram
+  const uint32_t ip_len = sizeof(rte_ipv4_hdr) + kIcmpHdr + quote;
+  if (!(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) || m->nb_segs != 1 ||
+      rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + ip_len)
+    return {LbVerdict::drop, DropReason::lb_too_big, 0};
+  const uint32_t client = ip->src_addr, vip = ip->dst_addr;
+  auto* l3 = reinterpret_cast<uint8_t*>(ip);
+  std::memmove(l3 + sizeof(rte_ipv4_hdr) + kIcmpHdr, l3, quote);
+  uint8_t* icmp = l3 + sizeof(rte_ipv4_hdr);
+  icmp[0] = 3;  // destination unreachable
+  icmp[1] = 4;  // fragmentation needed and DF set
+  icmp[2] = icmp[3] = icmp[4] = icmp[5] = 0;
+  const uint16_t mtu_be = rte_cpu_to_be_16(mtu);
+  std::memcpy(icmp + 6, &mtu_be, 2);
+  const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(icmp, kIcmpHdr + quote));
+  std::memcpy(icmp + 2, &sum, 2);
+  ip->version_ihl = RTE_IPV4_VHL_DEF;
+  ip->type_of_service = 0xc0;  // internetwork control, as hosts send ICMP errors
+  ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(ip_len));
+  ip->packet_id = 0;
+  ip->fragment_offset = 0;
+  ip->time_to_live = 64;
+  ip->next_proto_id = IPPROTO_ICMP;
+  ip->src_addr = vip;  // the client's path to the real server "is" the VIP
+  ip->dst_addr = client;
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - ip_len));
+  counters.frag_needed_sent.inc();
+  return to_next_hop(m, client, fib);
 }
 
 void LbWorker::serve_dump(uint32_t now) {

@@ -64,6 +64,8 @@ class LbWorker {
   struct alignas(64) Counters {
     Gauge conns;      // entries in the table
     Counter created;  // connections created
+    Counter icmp_translated;   // ICMP errors about a connection, passed to the other side
+    Counter frag_needed_sent;  // "fragmentation needed" sent to clients (tunnel too small)
   } counters;
 
  private:
@@ -76,6 +78,14 @@ class LbWorker {
                      const Fib& fib);
   LbVerdict to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib);
   LbVerdict icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint32_t now);
+  LbVerdict icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_hdr* inner,
+                               uint16_t* ports, uint8_t* icmp, uint32_t icmp_len, Conn& c,
+                               RealServer* rs, const Fib& fib);
+  static void rewrite_icmp_error(rte_ipv4_hdr* ip, rte_ipv4_hdr* inner, uint16_t* ports,
+                                 uint8_t* icmp, uint32_t icmp_len, uint32_t src, uint32_t dst,
+                                 uint32_t inner_src, uint16_t inner_sport, uint32_t inner_dst,
+                                 uint16_t inner_dport);
+  LbVerdict frag_needed(rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, const Fib& fib);
 
   unsigned worker_, workers_;
   ConnTable conns_;

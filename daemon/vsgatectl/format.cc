@@ -190,6 +190,15 @@ std::string format_lcore_stats(const Json& result) {
   Table queues(
       {{"LCORE", Align::right}, {"PORT"}, {"QUEUE", Align::right}, {"PACKETS", Align::right}});
   Table drops({{"LCORE", Align::right}, {"REASON"}, {"PACKETS", Align::right}});
+  Table lb({{"LCORE", Align::right},
+            {"CONNS", Align::right},
+            {"CAPACITY", Align::right},
+            {"CREATED", Align::right},
+            {"LPORT-USED", Align::right},
+            {"LPORT-FREE", Align::right},
+            {"LPORT-MISS", Align::right},
+            {"ICMP-XLATE", Align::right},
+            {"FRAG-NEEDED", Align::right}});
   auto add_counters = [&main](std::string lcore, std::string worker, const Json& lc) {
     const Json& avg = field(lc, "avg_rx_burst");
     main.add_row({std::move(lcore), std::move(worker), text(lc, "rx_iterations"),
@@ -209,6 +218,11 @@ std::string format_lcore_stats(const Json& result) {
         if (!is_zero(count)) drops.add_row({text(lc, "lcore"), reason, scalar(count)});
       }
     }
+    if (const Json& l = field(lc, "lb"); l.is_object() && !l.empty())
+      lb.add_row({text(lc, "lcore"), text(l, "conns"), text(l, "conn_capacity"),
+                  text(l, "conns_created"), text(l, "lport_used"), text(l, "lport_free"),
+                  text(l, "lport_misses"), text(l, "icmp_translated"),
+                  text(l, "frag_needed_sent")});
   }
   // Sums over all workers, from daemons that send them.
   if (const Json& total = field(result, "total"); total.is_object())
@@ -216,6 +230,7 @@ std::string format_lcore_stats(const Json& result) {
   std::string out = main.render();
   if (queues.rows() > 0) out += "\nrx queues:\n" + queues.render();
   out += drops.rows() > 0 ? "\ndrops by reason:\n" + drops.render() : "\ndrops by reason: none\n";
+  if (lb.rows() > 0) out += "\nload balancer:\n" + lb.render();
   const Json& ep = field(result, "exception_path");
   if (ep.is_object()) {
     out += "\nexception path: to host " + text(ep, "to_host") + " (drops " +

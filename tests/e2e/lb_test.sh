@@ -428,6 +428,18 @@ PY
   else
     fail "e. stats: per-real conns sum to $reals (want 200)"
   fi
+  # e2. the worker's own view: connections created, local ports held (the 200 connections sit in
+  # TIME_WAIT or CLOSE and keep their ports) out of one pool of 1024..32767.
+  local w
+  w=$(req '{"cmd":"lcore.stats"}' | json "' '.join(str(d['lcores'][0]['lb'][k]) for k in ('conns_created', 'conns', 'lport_used', 'lport_free', 'lport_misses'))") ||
+    { fail "e. lcore.stats lb: $w"; return; }
+  local created conns used free misses
+  read -r created conns used free misses <<<"$w"
+  if ((created >= 200 && used >= 1 && used <= conns && used + free == 31744 && misses == 0)); then
+    pass "e. lcore.stats lb: created $created, table $conns, local ports used $used + free $free = 31744, misses 0"
+  else
+    fail "e. lcore.stats lb: created $created (want >= 200), table $conns, lport used $used free $free (want sum 31744), misses $misses"
+  fi
 }
 
 # b. wrr 3:2:1

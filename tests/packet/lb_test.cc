@@ -360,6 +360,102 @@ TEST_F(LbPacketTest, IcmpErrorTranslatedBackToTheClient) {
   EXPECT_EQ(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::punt));
 }
 
+// An ICMP error message: type/code/4-byte rest, quoting the first 28 bytes of an IP packet.
+Bytes icmp_error_frame(const char* dmac, const char* smac, const char* src, const char* dst,
+                       uint8_t type, uint8_t code, uint16_t mtu, const Bytes& quote) {
+  Bytes msg{type, code, 0, 0, 0, 0, static_cast<uint8_t>(mtu >> 8), static_cast<uint8_t>(mtu)};
+  msg.insert(msg.end(), quote.begin(), quote.end());
+  const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(msg.data(), msg.size()));
+  std::memcpy(&msg[2], &sum, 2);
+  return PacketBuilder()
+      .eth(dmac, smac, RTE_ETHER_TYPE_IPV4)
+      .ipv4(src, dst, 64, IPPROTO_ICMP, static_cast<uint16_t>(msg.size()))
+      .raw(msg)
+      .build();
+}
+
+// The first 28 bytes of a frame's IP packet, with addresses and ports replaced.
+Bytes quote_of(const Bytes& frame, const char* src, uint16_t sport, const char* dst,
+               uint16_t dport) {
+  Bytes q(frame.begin() + 14, frame.begin() + 14 + 28);
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(q.data());
+  ip->src_addr = test::ip(src).be;
+  ip->dst_addr = test::ip(dst).be;
+  const uint16_t ports[2] = {rte_cpu_to_be_16(sport), rte_cpu_to_be_16(dport)};
+  std::memcpy(q.data() + 20, ports, 4);
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  return q;
+}
+
+TEST_F(LbPacketTest, ClientSideIcmpErrorReachesTheRealServerFullNat) {
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 80, kSyn), 0,
+                 tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1024, "10.0.1.2", 8080, kSyn), 1);
+  Out reply = run(tcp(kPort1Mac, kRs2Mac, "10.0.1.2", 8080, "10.0.1.1", 1024, kSyn | kAck), 1);
+  ASSERT_EQ(static_cast<int>(reply.d.verdict), static_cast<int>(Verdict::forward));
+  // A router on the client's side cannot forward the SYN+ACK (MTU 1280): it tells the VIP.
+  const Bytes err = icmp_error_frame(kPort0Mac, kClientMac, "10.0.0.254", "10.0.0.100", 3, 4,
+                                     1280, quote_of(reply.frame, "10.0.0.100", 80, "10.0.0.2",
+                                                    40000));
+  // The real server gets it from the local address, about the packet it sent (to laddr:lport).
+  expect_forward(err, 0,
+                 icmp_error_frame(kRs2Mac, kPort1Mac, "10.0.1.1", "10.0.1.2", 3, 4, 1280,
+                                  quote_of(reply.frame, "10.0.1.2", 8080, "10.0.1.1", 1024)),
+                 1);
+  EXPECT_EQ(worker_->counters.icmp_translated.get(), 1u);
+  EXPECT_EQ(rs("10.0.0.100", 80).stats(1).inpkts, 2u) << "the SYN and the ICMP error";
+  // An error quoting a packet of no connection goes to the host (it may be about its own).
+  Out o = run(icmp_error_frame(kPort0Mac, kClientMac, "10.0.0.254", "10.0.0.100", 3, 4, 1280,
+                               quote_of(reply.frame, "10.0.0.100", 80, "10.0.0.2", 40001)),
+              0);
+  EXPECT_NE(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::forward));
+}
+
+TEST_F(LbPacketTest, ClientSideIcmpErrorReachesTheRealServerNat) {
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.101", 80, kSyn), 0,
+                 tcp(kRs3Mac, kPort1Mac, "10.0.0.2", 40000, "10.0.1.3", 80, kSyn), 1);
+  Out reply = run(tcp(kPort1Mac, kRs3Mac, "10.0.1.3", 80, "10.0.0.2", 40000, kSyn | kAck), 1);
+  ASSERT_EQ(static_cast<int>(reply.d.verdict), static_cast<int>(Verdict::forward));
+  // The client's port is closed: port unreachable, from the client, about VIP -> client.
+  expect_forward(icmp_error_frame(kPort0Mac, kClientMac, "10.0.0.2", "10.0.0.101", 3, 3, 0,
+                                  quote_of(reply.frame, "10.0.0.101", 80, "10.0.0.2", 40000)),
+                 0,
+                 icmp_error_frame(kRs3Mac, kPort1Mac, "10.0.0.2", "10.0.1.3", 3, 3, 0,
+                                  quote_of(reply.frame, "10.0.1.3", 80, "10.0.0.2", 40000)),
+                 1);
+}
+
+TEST_F(LbPacketTest, TunnelTooBigAnswersFragmentationNeeded) {
+  // 1480 bytes of IP do not fit a 1500-byte link once 20 bytes of IPIP are added.
+  auto big = [](bool df) {
+    PacketBuilder b;
+    b.eth(kPort0Mac, kClientMac, RTE_ETHER_TYPE_IPV4)
+        .ipv4("10.0.0.2", "10.0.0.103", 64, IPPROTO_TCP, 20 + 1460);
+    if (df) b.ip_hdr()->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+    b.fix_ipv4_checksum();
+    b.tcp(40000, 80, kSyn, 1460);
+    return b.build();
+  };
+  const Bytes in = big(true);
+  Bytes quote(in.begin() + 14, in.begin() + 14 + 28);
+  Bytes msg{3, 4, 0, 0, 0, 0, 1480 >> 8, 1480 & 0xff};
+  msg.insert(msg.end(), quote.begin(), quote.end());
+  const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(msg.data(), msg.size()));
+  std::memcpy(&msg[2], &sum, 2);
+  PacketBuilder want;
+  want.eth(kClientMac, kPort0Mac, RTE_ETHER_TYPE_IPV4)
+      .ipv4("10.0.0.103", "10.0.0.2", 64, IPPROTO_ICMP, static_cast<uint16_t>(msg.size()));
+  want.ip_hdr()->type_of_service = 0xc0;
+  want.ip_hdr()->packet_id = 0;
+  want.fix_ipv4_checksum();
+  want.raw(msg);
+  expect_forward(in, 0, want.build(), 0);
+  EXPECT_EQ(worker_->counters.frag_needed_sent.get(), 1u);
+  // Without DF the packet would need fragmenting, which we do not do: a counted drop (the
+  // connection exists already; the DF packet created it).
+  expect_drop(big(false), 0, DropReason::lb_too_big);
+}
+
 TEST_F(LbPacketTest, ClientPortReusedAfterCloseIsScheduledAnew) {
   const ServiceKey k = svc(Proto::tcp, "10.0.0.105", 80);
   ASSERT_TRUE(reg_->add_service({k, SchedulerKind::rr, 0}).ok());
