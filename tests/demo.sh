@@ -56,8 +56,8 @@ LAB_IS_UP=0
 stop_child() {  # stop_child PID: TERM, up to 5 s, then KILL (our own children only)
   kill -TERM "$1" 2>/dev/null
   for _ in $(seq 50); do is_running "$1" || break; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
 }
 
 cleanup() {
