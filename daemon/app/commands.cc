@@ -28,10 +28,10 @@ void App::register_commands() {
   // What a monitoring client (vsgate-snmp) needs besides the tables: who is running, since
   // when, and since when the counters count (a restart or lb.zero changes stats_reset_us).
   c.add("status", [this](const Json&) -> Result<Json> {
-    const auto mono_us = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(
-            std::chrono::steady_clock::now().time_since_epoch())
-            .count());
+    const auto mono_us =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count());
     return Json{{"version", VSGATE_VERSION},
                 {"dpdk", rte_version()},
                 {"pid", static_cast<int64_t>(getpid())},

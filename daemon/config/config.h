@@ -75,8 +75,8 @@ struct ServiceConfig {
 // [snmp]: settings of vsgate-snmp, the AgentX subagent; vsgated validates and ignores them.
 struct SnmpConfig {
   std::string agentx_socket = "/var/agentx/master";  // a Unix socket path or tcp:HOST:PORT
-  std::string control_socket;  // "" = [global] control_socket
-  unsigned cache_seconds = 1;  // one daemon snapshot per this many seconds
+  std::string control_socket;                        // "" = [global] control_socket
+  unsigned cache_seconds = 1;                        // one daemon snapshot per this many seconds
   LogLevel log_level = LogLevel::info;
   bool log_level_set = false;  // log_level was given (else the subagent keeps its default)
 };
