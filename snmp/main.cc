@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
                            std::chrono::seconds(s.cache_seconds));
   int rc = 0;
   {
-    snmp::Mib mib(source, s.cache_seconds);
+    snmp::Mib mib(source);
     if (auto st = mib.register_objects(); !st) {
       VSG_LOG(error, "%s", st.message().c_str());
       rc = 1;

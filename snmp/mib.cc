@@ -21,6 +21,7 @@ struct TableContext {
   bool (*column)(const void* row, unsigned col, netsnmp_variable_list* var) = nullptr;
 
   netsnmp_tdata* tdata = nullptr;
+  netsnmp_table_registration_info* info = nullptr;  // ours: unregistering does not free it
   netsnmp_cache* cache = nullptr;
   std::shared_ptr<const Snapshot> snap;
 
@@ -178,8 +179,10 @@ namespace {
 // ---- net-snmp callbacks
 int table_load(netsnmp_cache*, void* magic) {
   auto& t = *static_cast<TableContext*>(magic);
+  std::shared_ptr<const Snapshot> snap = t.mib->source().get();
+  if (snap == t.snap) return 0;  // rows already built from this snapshot
   t.clear_rows();
-  t.snap = t.mib->source().get();
+  t.snap = std::move(snap);
   t.fill(t, *t.snap);
   return 0;
 }
@@ -263,8 +266,7 @@ std::string handler_chain(const netsnmp_handler_registration* reg) {
 
 }  // namespace
 
-Mib::Mib(StateSource& source, unsigned cache_seconds)
-    : source_(source), cache_seconds_(cache_seconds) {
+Mib::Mib(StateSource& source) : source_(source) {
   auto table = [this](const char* name, unsigned long arc, unsigned indexes, unsigned max_col,
                       auto fill, auto column) {
     auto t = std::make_unique<TableContext>();
@@ -326,15 +328,19 @@ Status Mib::register_table(TableContext& t) {
   for (unsigned i = 0; i < t.index_count; ++i) netsnmp_table_helper_add_index(info, ASN_UNSIGNED);
   info->min_column = 2;  // column 1 is the (not-accessible) index
   info->max_column = t.max_column;
+  t.info = info;
   if (netsnmp_tdata_register(reg, t.tdata, info) != MIB_REGISTERED_OK)
     return make_error(std::string("cannot register ") + t.name);
   registrations_.push_back(reg);
 
-  t.cache = netsnmp_cache_create(static_cast<int>(cache_seconds_), table_load, table_free, o.data(),
-                                 o.size());
+  // Timeout -1: the cache handler calls table_load once for every request (PDU); it rebuilds the
+  // rows only when the StateSource has a new snapshot (at most once per cache period). So the
+  // rows are never older than what the scalars show: when vsgated stops, the tables empty with
+  // the same reading that turns vsgateDaemonState to notReachable.
+  t.cache = netsnmp_cache_create(-1, table_load, table_free, o.data(), o.size());
   if (!t.cache) return make_error(std::string("cannot create the cache of ") + t.name);
   t.cache->magic = &t;
-  t.cache->flags = NETSNMP_CACHE_DONT_INVALIDATE_ON_SET;
+  t.cache->flags = NETSNMP_CACHE_DONT_INVALIDATE_ON_SET | NETSNMP_CACHE_DONT_FREE_BEFORE_LOAD;
   // The cache handler goes at the head of the chain, above the table and tdata helpers: they
   // look rows up before calling down, so a reload below them would free the rows they hold
   // (net-snmp 5.9.3 then serves freed memory when the cache expires within a request).
@@ -363,6 +369,10 @@ void Mib::unregister_objects() {
     if (t->tdata) {
       netsnmp_tdata_delete_table(t->tdata);
       t->tdata = nullptr;
+    }
+    if (t->info) {
+      netsnmp_table_registration_info_free(t->info);
+      t->info = nullptr;
     }
     if (t->cache) {
       netsnmp_cache_remove(t->cache);

@@ -32,7 +32,7 @@ bool real_column(const void* row, unsigned col, netsnmp_variable_list* var);
 
 class Mib {
  public:
-  Mib(StateSource& source, unsigned cache_seconds);
+  explicit Mib(StateSource& source);
   ~Mib();
   Mib(const Mib&) = delete;
   Mib& operator=(const Mib&) = delete;
@@ -49,7 +49,6 @@ class Mib {
   Status register_table(TableContext& t);
 
   StateSource& source_;
-  unsigned cache_seconds_;
   std::vector<std::unique_ptr<TableContext>> tables_;
   std::vector<netsnmp_handler_registration*> registrations_;
 };
