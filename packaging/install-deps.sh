@@ -15,6 +15,8 @@ PACKAGES=(
   iproute2 iputils-ping ethtool procps python3
   # load-balancer e2e test (real servers answer HTTP; tcpdump to look at captures by hand)
   curl tcpdump
+  # SNMP subagent (vsgate-snmp), its end-to-end test and the MIB lint test
+  libsnmp-dev snmpd snmp smitools
 )
 
 missing=()

@@ -13,6 +13,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 VSGATED=$BUILD_DIR/daemon/vsgated
 VSGATECTL=$BUILD_DIR/daemon/vsgatectl/vsgatectl
+VSGATE_SNMP=$BUILD_DIR/snmp/vsgate-snmp
+# Base MIB modules for snmpwalk to load VSGATE-MIB by name (Debian ships none).
+SHARED_MIBS=${SHARED_MIBS:-$ROOT/../shared/mibs}
 LAB=$ROOT/tests/lab/lab.sh
 export LAB_PREFIX=${LAB_PREFIX:-vsd$(printf '%05d' $(($$ % 100000)))}
 unset LAB_RUN_DIR
@@ -46,12 +49,23 @@ TMP=$(mktemp -d /tmp/vsgate-demo.XXXXXX)
 CONF=$TMP/vsgate.conf
 DAEMON_LOG=$TMP/vsgated.log
 DAEMON_PID=""
+SNMPD_PID=""
+SUBAGENT_PID=""
 LAB_IS_UP=0
+
+stop_child() {  # stop_child PID: TERM, up to 5 s, then KILL (our own children only)
+  kill -TERM "$1" 2>/dev/null
+  for _ in $(seq 50); do is_running "$1" || break; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
 
 cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
+  [[ -n "$SUBAGENT_PID" ]] && stop_child "$SUBAGENT_PID"
+  [[ -n "$SNMPD_PID" ]] && stop_child "$SNMPD_PID"
   if [[ -n "$DAEMON_PID" ]] && is_running "$DAEMON_PID"; then
     echo "demo: stopping vsgated (pid $DAEMON_PID)"
     kill -TERM "$DAEMON_PID"
@@ -150,6 +164,39 @@ done
 run ctl -L -n
 run ctl -L -n --stats
 run ctl -L -n -c
+
+section "SNMP: snmpd with the vsgate-snmp AgentX subagent" \
+  "A private snmpd on 127.0.0.1 (AgentX socket in a temporary directory); vsgate-snmp reads" \
+  "vsgated's control socket and serves VSGATE-MIB (docs/SNMP.md)."
+SNMP_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$TMP/agentx" "$TMP/snmpd-state"
+printf '%s\n' "master agentx" "agentXSocket $TMP/agentx/master" "dontLogTCPWrappersConnects yes" \
+  "view vsgview included .1.3.6.1.4.1.8072.9999.9999" "rocommunity demo 127.0.0.1 -V vsgview" \
+  >"$TMP/snmpd.conf"
+snmpd -f -Lf "$TMP/snmpd.log" -C -c "$TMP/snmpd.conf" -m "" -I -smux \
+  --persistentDir="$TMP/snmpd-state" "udp:127.0.0.1:$SNMP_PORT" &
+SNMPD_PID=$!
+"$VSGATE_SNMP" --agentx-socket "$TMP/agentx/master" --control-socket "$SOCK" \
+  >"$TMP/vsgate-snmp.log" 2>&1 &
+SUBAGENT_PID=$!
+if [[ -f "$SHARED_MIBS/SNMPv2-SMI.txt" ]]; then
+  SNMP=(-v2c -c demo -M "$SHARED_MIBS:$ROOT/snmp" -m VSGATE-MIB "127.0.0.1:$SNMP_PORT")
+  VS_TABLE=VSGATE-MIB::vsgateVirtualServerTable
+else
+  echo "(the base MIB modules are not in $SHARED_MIBS: numeric OIDs below)"
+  SNMP=(-v2c -c demo -m "" "127.0.0.1:$SNMP_PORT")
+  VS_TABLE=.1.3.6.1.4.1.8072.9999.9999.4847.1.4
+fi
+for _ in $(seq 40); do
+  snmpwalk "${SNMP[@]}" "$VS_TABLE" 2>/dev/null | grep -q " = " && break
+  sleep 0.25
+done
+echo "\$ snmpwalk ${SNMP[*]} $VS_TABLE"
+snmpwalk "${SNMP[@]}" "$VS_TABLE"
+stop_child "$SUBAGENT_PID"
+SUBAGENT_PID=""
+stop_child "$SNMPD_PID"
+SNMPD_PID=""
 
 section "Stopping vsgated (SIGTERM)"
 kill -TERM "$DAEMON_PID"

@@ -69,8 +69,21 @@ App::~App() {
   }
 }
 
+uint64_t App::unix_now_us() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Strictly increasing, so two resets within one clock tick (or a clock step back) still differ.
+void App::note_stats_reset() {
+  stats_reset_unix_us_ = std::max(unix_now_us(), stats_reset_unix_us_ + 1);
+}
+
 Status App::start(const std::vector<std::string>& eal_extra) {
   start_us_ = now_us();
+  started_unix_us_ = unix_now_us();
+  stats_reset_unix_us_ = started_unix_us_;
   if (auto st = init_eal(eal_extra); !st) return st;
   for (auto step : {&App::create_mempool, &App::open_ports, &App::create_workers,
                     &App::create_exception_path, &App::start_mirror, &App::start_control}) {

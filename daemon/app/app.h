@@ -61,6 +61,8 @@ class App {
   void rebuild_fib();
   void update_status(uint64_t now_us);
   uint16_t port_index(uint16_t port_id) const;
+  static uint64_t unix_now_us();
+  void note_stats_reset();
   std::string port_name(uint16_t port_id) const;
   std::string kni_name(uint16_t port_id) const;
 
@@ -100,6 +102,10 @@ class App {
   uint64_t next_status_us_ = 0;
   uint64_t exception_path_paused_until_us_ = 0;  // debug: simulate a host that stopped reading
   uint64_t start_us_ = 0;
+  // Wall-clock time (Unix µs) of the start and of the last counter reset (lb.zero): clients
+  // (vsgate-snmp) tell a counter discontinuity from these two.
+  uint64_t started_unix_us_ = 0;
+  uint64_t stats_reset_unix_us_ = 0;
 };
 
 }  // namespace vsgate

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <rte_version.h>
+#include <unistd.h>
 
 #include "app/app.h"
 #include "lb/lb_worker.h"
@@ -23,6 +24,23 @@ void App::register_commands() {
 
   c.add("version", [](const Json&) -> Result<Json> {
     return Json{{"version", VSGATE_VERSION}, {"dpdk", rte_version()}};
+  });
+
+  // What a monitoring client (vsgate-snmp) needs besides the tables: who is running, since
+  // when, and since when the counters count (a restart or lb.zero changes stats_reset_us).
+  c.add("status", [this](const Json&) -> Result<Json> {
+    const auto mono_us =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count());
+    return Json{{"version", VSGATE_VERSION},
+                {"dpdk", rte_version()},
+                {"pid", static_cast<int64_t>(getpid())},
+                {"started_us", started_unix_us_},
+                {"uptime_ms", (mono_us - start_us_) / 1000},
+                {"stats_reset_us", stats_reset_unix_us_},
+                {"workers", workers_.size()},
+                {"ports", ports_.size()}};
   });
 
   c.add("port.show", [this](const Json&) -> Result<Json> {

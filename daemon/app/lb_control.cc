@@ -336,6 +336,7 @@ void App::register_lb_commands() {
       only = k.value();
     }
     if (auto st = lb_->zero(only); !st) return st.error();
+    note_stats_reset();
     return Json::object();
   });
 

@@ -126,6 +126,30 @@ bool valid_vdev_name(std::string_view name) {
 }
 
 // Linux dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
+}  // namespace
+
+bool valid_agentx_socket(std::string_view s) {
+  if (s.starts_with("/")) return s.size() <= 107 && s.find('\0') == std::string_view::npos;
+  if (!s.starts_with("tcp:")) return false;
+  s.remove_prefix(4);
+  const size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view host = s.substr(0, colon), port = s.substr(colon + 1);
+  for (char ch : host)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '_' ||
+          ch == ':' || ch == '[' || ch == ']'))
+      return false;
+  if (port.empty() || port.size() > 5) return false;
+  unsigned n = 0;
+  for (char ch : port) {
+    if (ch < '0' || ch > '9') return false;
+    n = n * 10 + static_cast<unsigned>(ch - '0');
+  }
+  return n >= 1 && n <= 65535;
+}
+
+namespace {
+
 bool valid_ifname(std::string_view s) {
   if (s.empty() || s.size() > 15 || s == "." || s == "..") return false;
   for (char c : s) {
@@ -275,6 +299,8 @@ constexpr const char* kGlobalKeys[] = {"log_level",     "control_socket", "worke
                                        "idle_sleep_us", "punt_ring_size", "arp_resync_ms",
                                        "connections"};
 constexpr const char* kEalKeys[] = {"args"};
+constexpr const char* kSnmpKeys[] = {"agentx_socket", "control_socket", "cache_seconds",
+                                     "log_level"};
 constexpr const char* kPortKeys[] = {"device",         "rx_queues", "tx_queues", "rx_descriptors",
                                      "tx_descriptors", "mtu",       "kni",       "kni_backend",
                                      "addresses"};
@@ -358,14 +384,16 @@ class Loader {
         load_global(entries);
       } else if (s.lower == "eal") {
         load_eal(entries);
+      } else if (s.lower == "snmp") {
+        load_snmp(entries);
       } else if (s.lower.starts_with("port.")) {
         load_port(s, entries);
       } else if (s.lower.starts_with("service.")) {
         load_service(s, entries);
       } else if (!s.lower.empty()) {
         section_error(s.name,
-                      "is not a known section (expected [global], [eal], [port.NAME] or "
-                      "[service.NAME])");
+                      "is not a known section (expected [global], [eal], [port.NAME], "
+                      "[service.NAME] or [snmp])");
       }
     }
     check_ports();
@@ -587,6 +615,35 @@ class Loader {
       }
     }
     check_unknown("eal", e, kEalKeys);
+  }
+
+  void load_snmp(const Entries& e) {
+    SnmpConfig& c = r_.config.snmp;
+    if (const std::string* v = find(e, "agentx_socket")) {
+      if (valid_agentx_socket(*v))
+        c.agentx_socket = *v;
+      else
+        error("snmp.agentx_socket", *v,
+              "is not an absolute Unix socket path or tcp:HOST:PORT (port 1..65535)");
+    }
+    if (const std::string* v = find(e, "control_socket")) {
+      if (v->empty() || (*v)[0] != '/')
+        error("snmp.control_socket", *v, "is not an absolute path");
+      else if (v->size() > 107)
+        error("snmp.control_socket", *v, "is too long for a Unix socket (at most 107 bytes)");
+      else
+        c.control_socket = *v;
+    }
+    set_uint("snmp", e, "cache_seconds", c.cache_seconds, 1, 3600);
+    if (const std::string* v = find(e, "log_level")) {
+      if (auto level = parse_log_level(lower(*v))) {
+        c.log_level = *level;
+        c.log_level_set = true;
+      } else {
+        error("snmp.log_level", *v, "is not a log level (error, warning, info or debug)");
+      }
+    }
+    check_unknown("snmp", e, kSnmpKeys);
   }
 
   void load_port(const RawSection& s, const Entries& e) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/log.h"
@@ -71,10 +72,20 @@ struct ServiceConfig {
   std::vector<RealServerConfig> real_servers;       // in file order
 };
 
+// [snmp]: settings of vsgate-snmp, the AgentX subagent; vsgated validates and ignores them.
+struct SnmpConfig {
+  std::string agentx_socket = "/var/agentx/master";  // a Unix socket path or tcp:HOST:PORT
+  std::string control_socket;                        // "" = [global] control_socket
+  unsigned cache_seconds = 1;                        // one daemon snapshot per this many seconds
+  LogLevel log_level = LogLevel::info;
+  bool log_level_set = false;  // log_level was given (else the subagent keeps its default)
+};
+
 struct Config {
   std::string path;
   GlobalConfig global;
   EalConfig eal;
+  SnmpConfig snmp;
   std::vector<PortConfig> ports;        // in file order
   std::vector<ServiceConfig> services;  // in file order; keys unique
 };
@@ -88,5 +99,8 @@ struct ConfigLoadResult {
   bool ok() const { return errors.empty(); }
 };
 ConfigLoadResult load_config(const std::string& path);
+
+// An AgentX master address vsgate-snmp accepts: an absolute Unix socket path or tcp:HOST:PORT.
+bool valid_agentx_socket(std::string_view s);
 
 }  // namespace vsgate

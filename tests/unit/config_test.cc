@@ -1023,7 +1023,7 @@ TEST_F(ConfigTest, InvalidServiceName) {
   ExpectSingleError(r, {"[service.a/b]: has an invalid service name 'a/b'"});
   r = Load("[service]\nprotocol = tcp\n");
   ExpectSingleError(r, {"[service]: is not a known section (expected [global], [eal], "
-                        "[port.NAME] or [service.NAME])"});
+                        "[port.NAME], [service.NAME] or [snmp])"});
 }
 
 TEST_F(ConfigTest, DuplicateServiceSection) {
@@ -1346,6 +1346,71 @@ TEST_F(ConfigTest, BinaryGarbageDoesNotCrash) {
   auto r = Load(junk);
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(HasError(r, {path_ + ": "}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// [snmp]: vsgate-snmp's settings; vsgated validates them and otherwise ignores them.
+
+TEST_F(ConfigTest, SnmpDefaultsWhenSectionIsAbsent) {
+  auto r = Load("[global]\nworkers = 1\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  EXPECT_EQ(r.config.snmp.agentx_socket, "/var/agentx/master");
+  EXPECT_EQ(r.config.snmp.control_socket, "");
+  EXPECT_EQ(r.config.snmp.cache_seconds, 1u);
+  EXPECT_FALSE(r.config.snmp.log_level_set);
+}
+
+TEST_F(ConfigTest, SnmpSectionIsReadAlongTheDaemonsSettings) {
+  auto r = Load(
+      "[global]\ncontrol_socket = /run/x/control.sock\n"
+      "[snmp]\nagentx_socket = tcp:127.0.0.1:705\ncontrol_socket = /run/y/c.sock\n"
+      "cache_seconds = 5\nlog_level = DEBUG\n"
+      "[port.dpdk0]\ndevice = net_tap0\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  EXPECT_EQ(r.config.snmp.agentx_socket, "tcp:127.0.0.1:705");
+  EXPECT_EQ(r.config.snmp.control_socket, "/run/y/c.sock");
+  EXPECT_EQ(r.config.snmp.cache_seconds, 5u);
+  EXPECT_TRUE(r.config.snmp.log_level_set);
+  EXPECT_EQ(r.config.snmp.log_level, LogLevel::debug);
+  EXPECT_EQ(r.config.global.control_socket, "/run/x/control.sock");
+  EXPECT_EQ(r.config.ports.size(), 1u);
+  r = Load("[snmp]\nagentx_socket = /tmp/agentx/master\n");
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  EXPECT_EQ(r.config.snmp.agentx_socket, "/tmp/agentx/master");
+}
+
+TEST_F(ConfigTest, SnmpBadValues) {
+  ExpectSingleError(Load("[snmp]\nagentx_socket = master\n"),
+                    {"snmp.agentx_socket: 'master' is not an absolute Unix socket path or "
+                     "tcp:HOST:PORT"});
+  ExpectSingleError(Load("[snmp]\nagentx_socket = tcp:localhost:0\n"),
+                    {"snmp.agentx_socket: 'tcp:localhost:0'"});
+  ExpectSingleError(Load("[snmp]\nagentx_socket = tcp:localhost\n"),
+                    {"snmp.agentx_socket: 'tcp:localhost'"});
+  ExpectSingleError(Load("[snmp]\nagentx_socket = udp:localhost:705\n"),
+                    {"snmp.agentx_socket: 'udp:localhost:705'"});
+  ExpectSingleError(Load("[snmp]\ncontrol_socket = run/c.sock\n"),
+                    {"snmp.control_socket: 'run/c.sock' is not an absolute path"});
+  ExpectSingleError(Load("[snmp]\ncache_seconds = 0\n"),
+                    {"snmp.cache_seconds: '0' is out of range (1..3600)"});
+  ExpectSingleError(Load("[snmp]\nlog_level = chatty\n"),
+                    {"snmp.log_level: 'chatty' is not a log level"});
+  ExpectSingleError(Load("[snmp]\ncommunity = public\n"),
+                    {"snmp.community: 'public' is set on an unknown key",
+                     "agentx_socket, control_socket, cache_seconds, log_level"});
+}
+
+TEST(AgentxSocket, Forms) {
+  EXPECT_TRUE(valid_agentx_socket("/var/agentx/master"));
+  EXPECT_TRUE(valid_agentx_socket("tcp:localhost:705"));
+  EXPECT_TRUE(valid_agentx_socket("tcp:127.0.0.1:65535"));
+  EXPECT_FALSE(valid_agentx_socket(""));
+  EXPECT_FALSE(valid_agentx_socket("agentx"));
+  EXPECT_FALSE(valid_agentx_socket("tcp::705"));
+  EXPECT_FALSE(valid_agentx_socket("tcp:host:65536"));
+  EXPECT_FALSE(valid_agentx_socket("tcp:host:7x"));
+  EXPECT_FALSE(valid_agentx_socket("tcp:ho st:705"));
+  EXPECT_FALSE(valid_agentx_socket("/" + std::string(200, 'a')));
 }
 
 }  // namespace
