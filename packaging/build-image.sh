@@ -20,6 +20,8 @@
 #                       this script), otherwise the cached one is reused
 #   VSGATE_MIRROR       Debian mirror (default http://deb.debian.org/debian)
 #   VSGATE_IMAGE_SIZE   disk size (default 1536M)
+#   VSGATE_ROOT_PASSWORD  root password of the image (default: root is locked; log in by other
+#                       means, e.g. a key added to the rootfs)
 # Needs root, mmdebstrap, genimage, mtools, dosfstools, e2fsprogs, qemu-utils, systemd-boot-efi
 # (all from packaging/install-deps.sh).
 set -euo pipefail
@@ -153,7 +155,14 @@ else
   tar --zstd -cpf "$CACHED_TAR.tmp" -C "$RFS" --numeric-owner .
   mv "$CACHED_TAR.tmp" "$CACHED_TAR"
 fi
-cp "$CACHED_TAR" "$ROOTFS_TAR"
+if [[ -n ${VSGATE_ROOT_PASSWORD:-} ]]; then
+  # Not part of the cache key: the cached rootfs stays without it; the outputs get it.
+  step "setting the root password (VSGATE_ROOT_PASSWORD)"
+  echo "root:$VSGATE_ROOT_PASSWORD" | chroot "$RFS" chpasswd
+  tar --zstd -cpf "$ROOTFS_TAR" -C "$RFS" --numeric-owner .
+else
+  cp "$CACHED_TAR" "$ROOTFS_TAR"
+fi
 
 # --- 3. kernel and initrd ---------------------------------------------------------------------
 kernel=$(find "$RFS/boot" -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n 1)
