@@ -7,7 +7,10 @@
 #   vhost-net; from each namespace a ping to the appliance's address succeeds through the DPDK
 #   port and the exception path; snmpd answers a walk through the same path; vsgate-snmp's port
 #   table shows the traffic when the package is in the image (SKIP otherwise); iperf3 and a ping
-#   flood measure the exception-path throughput of both backends (printed as RESULT lines).
+#   flood measure the exception-path throughput of both backends (printed as RESULT lines);
+#   vsgate-bind-nics refuses the management NIC (DHCP address and default route, qemu user
+#   network); finally systemctl stop vsgate is clean and stopping vsgate-bind-nics gives both
+#   NICs back to virtio-pci.
 # The test writes the guest's configuration into a copy of the disk (debugfs) and adds a
 # test-only unit that reports the guest's state on a second serial port.
 # Usage: qemu_test.sh IMAGE_DIR
@@ -122,13 +125,37 @@ journalctl -b --no-pager -u vsgate-bind-nics -u vsgate-hugepages -o cat | sed 's
 journalctl -b --no-pager -u vsgate -o cat | tail -n 40 | sed 's/^/## /'
 vsgatectl port show | sed 's/^/## /'
 ip -br addr | sed 's/^/## /'
+# The management NIC (0000:00:03.0, DHCP from systemd-networkd): vsgate-bind-nics must refuse it.
+i=0
+while ! ip -4 route show default | grep -q . && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+echo "@@ mgmt $(ip -4 -o addr show scope global | awk '{print $2, $4}' | tr '\n' ' ')/ $(ip -4 route show default)"
+printf '[port.mgmt]\ndevice = 0000:00:03.0\n' > /run/refuse.conf
+VSGATE_CONFIG=/run/refuse.conf STATE_DIRECTORY=/run/refuse.state /usr/libexec/vsgate/vsgate-bind-nics bind 2>&1 | sed 's/^/@@ refuse: /'
+echo "@@ refuse-driver $(basename "$(readlink -f /sys/bus/pci/devices/0000:00:03.0/driver)")"
 iperf3 -s -D -B 10.77.0.1 -p 5201
 iperf3 -s -D -B 10.77.1.1 -p 5202
 echo "@@ iperf3 started"
-while :; do
+# Stats until the host asks for the end (a UDP datagram "stop" to 10.77.0.1:7777), then a
+# stop of vsgate and vsgate-bind-nics, which gives the NICs back to virtio-pci.
+python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.77.0.1", 7777))
+s.recv(64)
+' &
+waiter=$!
+while kill -0 $waiter 2>/dev/null; do
   echo "@@ portstats $(vsgatectl --json port stats | tr -d '\n')"
   sleep 2
 done
+systemctl stop vsgate.service
+echo "@@ stop vsgate $(systemctl is-active vsgate.service) $(systemctl show -P Result vsgate.service) $(systemctl show -P ExecMainStatus vsgate.service)"
+systemctl stop vsgate-bind-nics.service
+for d in 0000:00:04.0 0000:00:05.0; do
+  echo "@@ restored $d $(basename "$(readlink -f /sys/bus/pci/devices/$d/driver)") $(ls /sys/bus/pci/devices/$d/virtio*/net 2>/dev/null | tr '\n' ' ')"
+done
+journalctl -b --no-pager -u vsgate-bind-nics -o cat | tail -n 4 | sed 's/^/## /'
+echo "@@ done"
 EOF
 cat > "$TMP/report.service" <<'EOF'
 [Unit]
@@ -176,6 +203,7 @@ QEMU_ARGS=(-machine q35 -accel tcg -cpu max -smp 2 -m "$MEM" -nodefaults -no-use
   -drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE"
   -drive "if=pflash,format=raw,file=$TMP/vars.fd"
   -drive "file=$TMP/disk.img,format=raw,if=virtio"
+  -netdev user,id=m -device "virtio-net-pci,netdev=m,addr=0x3,mac=52:54:00:77:ff:01"
   -netdev "tap,id=d0,ifname=$TAP0,script=no,downscript=no"
   -device "virtio-net-pci,netdev=d0,addr=0x4,mac=52:54:00:77:00:01,iommu_platform=on,disable-legacy=on"
   -netdev "tap,id=d1,ifname=$TAP1,script=no,downscript=no"
@@ -242,6 +270,14 @@ for d in 0000:00:04.0 0000:00:05.0; do
     fail "guest: $d driver '$drv'"
   fi
 done
+mgmt=$(sed -n 's/^@@ mgmt //p' "$TMP/report.txt" | head -n 1)
+refuse=$(sed -n 's/^@@ refuse: //p' "$TMP/report.txt" | head -n 1)
+rdrv=$(sed -n 's/^@@ refuse-driver //p' "$TMP/report.txt" | head -n 1)
+if [[ $refuse == *"refusing to bind 0000:00:03.0"* && $rdrv == virtio-pci ]]; then
+  pass "guest: vsgate-bind-nics refuses the management NIC ($mgmt): $refuse"
+else
+  fail "guest: management NIC not refused: '$refuse' (driver $rdrv; $mgmt)"
+fi
 grep -m1 '^@@ hugepages' "$TMP/report.txt" | sed 's/^@@ /      guest /' || true
 grep '^## ' "$TMP/report.txt" | grep -E 'dpdk[01] |Status:|bound |exception path|kni ' |
   head -n 12 | sed 's/^## /      guest: /' || true
@@ -336,6 +372,31 @@ sys.exit(0 if ok else 1)
   pass "vsgated port counters in the guest: $(cat "$TMP/stats.txt")"
 else
   fail "port counters: $(cat "$TMP/stats.txt" 2>/dev/null) $(head -c 300 <<<"$stats")"
+fi
+
+# --- stop: vsgate stops cleanly, vsgate-bind-nics gives the NICs back ------------------------------
+ip netns exec "$NS0" python3 -c '
+import socket
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"stop", ("10.77.0.1", 7777))
+'
+if wait_for 90 "$TMP/report.log" "@@ done"; then
+  rep >/dev/null
+  st=$(sed -n 's/^@@ stop vsgate //p' "$TMP/report.txt")
+  if [[ $st == "inactive success 0" ]]; then
+    pass "guest: systemctl stop vsgate on PCI ports is clean ($st)"
+  else
+    fail "guest: systemctl stop vsgate: $st"
+  fi
+  for d in 0000:00:04.0 0000:00:05.0; do
+    r=$(sed -n "s/^@@ restored $d //p" "$TMP/report.txt")
+    if [[ $r == virtio-pci\ * && $r == *en* ]]; then
+      pass "guest: systemctl stop vsgate-bind-nics gave $d back to virtio-pci (interface ${r#virtio-pci })"
+    else
+      fail "guest: $d after stop of vsgate-bind-nics: '$r'"
+    fi
+  done
+else
+  fail "guest did not finish the stop sequence"
 fi
 
 echo "qemu_test: $PASSED passed, $FAILED failed (boot $boot_s s)"
