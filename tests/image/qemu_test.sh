@@ -198,6 +198,7 @@ for t in "$TAP0" "$TAP1"; do ip tuntap add dev "$t" mode tap; done
 
 # q35 with a virtual IOMMU: vfio-pci gives the EAL IOVA-as-VA, which virtio-user (the second
 # exception-path backend) requires; the NICs translate their DMA through it (iommu_platform).
+# shellcheck disable=SC2054  # the commas separate qemu suboptions, not array elements
 QEMU_ARGS=(-machine q35 -accel tcg -cpu max -smp 2 -m "$MEM" -nodefaults -no-user-config
   -display none -device intel-iommu,intremap=off
   -drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE"
@@ -212,12 +213,14 @@ QEMU_ARGS=(-machine q35 -accel tcg -cpu max -smp 2 -m "$MEM" -nodefaults -no-use
 t0=$(date +%s.%N)
 qemu-system-x86_64 "${QEMU_ARGS[@]}" </dev/null >"$TMP/qemu.log" 2>&1 &
 QEMU_PID=$!
-# Once qemu holds the taps, move them into the namespaces.
-for _ in $(seq 50); do
-  grep -q "$TAP1" <(ls -l /proc/$QEMU_PID/fd 2>/dev/null; cat /proc/$QEMU_PID/fdinfo/* 2>/dev/null) && break
-  [[ -e /sys/class/net/$TAP1/tun_flags ]] && [[ $(cat /sys/class/net/$TAP1/carrier 2>/dev/null) == 1 ]] && break
+# Once qemu holds the taps (the fdinfo of a tun fd names its interface, "iff:"), move them into
+# the namespaces: qemu opens them by name in its own namespace.
+for _ in $(seq 100); do
+  held=$(cat /proc/"$QEMU_PID"/fdinfo/* 2>/dev/null | grep -c -E "^iff:[[:space:]]+($TAP0|$TAP1)\$" || true)
+  ((held >= 2)) && break
   sleep 0.2
 done
+info "qemu holds $held of the 2 taps"
 kill -0 "$QEMU_PID" 2>/dev/null || { cat "$TMP/qemu.log"; fail "qemu did not start"; exit 1; }
 ip link set "$TAP0" netns "$NS0"
 ip link set "$TAP1" netns "$NS1"
