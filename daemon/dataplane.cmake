@@ -16,4 +16,4 @@ target_link_libraries(vsgate_dataplane PUBLIC vsgate_config vsgate_lb_core vsgat
 add_executable(vsgated main.cc app/app.cc app/commands.cc app/lb_control.cc app/systemd_notify.cc)
 target_link_libraries(vsgated PRIVATE vsgate_dataplane vsgate_eal_args vsgate_kni_host vsgate_ctrl
   PkgConfig::SYSTEMD)
-install(TARGETS vsgated RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+install(TARGETS vsgated RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR} COMPONENT vsgate)

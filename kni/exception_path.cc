@@ -1,6 +1,7 @@
 #include "kni/exception_path.h"
 
 #include <rte_dev.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -29,13 +30,19 @@ class TapBackend final : public ExceptionPathBackend {
   }
 };
 
-// virtio-user over vhost-net: the kernel interface is the tap that vhost-net creates.
+// virtio-user over vhost-net: the kernel interface is the tap that vhost-net creates. The vhost
+// kernel thread reads the rings by virtual address, so the EAL must run IOVA-as-VA (vfio-pci
+// with an IOMMU, or virtual devices only); uio_pci_generic forces IOVA-as-PA.
 class VirtioUserBackend final : public ExceptionPathBackend {
  public:
   const char* name() const override { return "virtio-user"; }
   Result<std::string> device_spec(const KniSpec& spec, unsigned instance) const override {
     if (access("/dev/vhost-net", R_OK | W_OK) != 0)
       return make_error("kni_backend virtio-user needs /dev/vhost-net, which this kernel lacks");
+    if (rte_eal_iova_mode() != RTE_IOVA_VA)
+      return make_error(
+          "kni_backend virtio-user needs IOVA as VA, but the EAL runs IOVA as PA "
+          "(uio_pci_generic?): bind the ports to vfio-pci or use kni_backend tap");
     return "virtio_user_vsg" + std::to_string(instance) + ",path=/dev/vhost-net,queues=1" +
            ",queue_size=" + std::to_string(spec.descriptors) + ",iface=" + spec.ifname +
            ",mac=" + mac_str(spec.mac);

@@ -18,17 +18,28 @@ PACKAGES=(
   # SNMP subagent (vsgate-snmp), its end-to-end test and the MIB lint test
   libsnmp-dev snmpd snmp smitools
 )
+# Appliance: packages, image build, boot tests (installed without Recommends: qemu's would pull
+# in a desktop's worth of libraries).
+APPLIANCE_PACKAGES=(
+  dpkg-dev fakeroot file lintian
+  mmdebstrap genimage mtools dosfstools e2fsprogs zstd systemd-boot-efi
+  systemd-container qemu-system-x86 qemu-utils ovmf
+  driverctl snmp iperf3 shellcheck
+)
 
-missing=()
+is_installed() {
+  [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == "installed" ]]
+}
+missing=() missing_appliance=()
 for pkg in "${PACKAGES[@]}"; do
-  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-  if [[ "$status" != "installed" ]]; then
-    missing+=("$pkg")
-  fi
+  is_installed "$pkg" || missing+=("$pkg")
+done
+for pkg in "${APPLIANCE_PACKAGES[@]}"; do
+  is_installed "$pkg" || missing_appliance+=("$pkg")
 done
 
-if ((${#missing[@]} == 0)); then
-  echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+if ((${#missing[@]} + ${#missing_appliance[@]} == 0)); then
+  echo "install-deps: all $((${#PACKAGES[@]} + ${#APPLIANCE_PACKAGES[@]})) packages already installed"
   exit 0
 fi
 
@@ -37,17 +48,22 @@ if ((EUID != 0)); then
   if command -v sudo >/dev/null 2>&1; then
     SUDO=(sudo)
   else
-    echo "install-deps: missing packages (${missing[*]}) and not root; re-run as root" >&2
+    echo "install-deps: missing packages (${missing[*]} ${missing_appliance[*]}) and not root; re-run as root" >&2
     exit 1
   fi
 fi
 
-echo "install-deps: installing: ${missing[*]}"
+echo "install-deps: installing: ${missing[*]} ${missing_appliance[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -q || { echo "install-deps: apt-get update failed" >&2; exit 1; }
-if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+if ((${#missing[@]})) && ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     "${missing[@]}"; then
   echo "install-deps: apt-get install failed" >&2
+  exit 1
+fi
+if ((${#missing_appliance[@]})) && ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing_appliance[@]}"; then
+  echo "install-deps: apt-get install (appliance packages) failed" >&2
   exit 1
 fi
 echo "install-deps: done"
