@@ -50,7 +50,7 @@ bool Timeouts::set_ipvsadm(uint32_t tcp_s, uint32_t tcpfin_s, uint32_t udp_s) {
   return true;
 }
 
-TcpStateChange Conn::on_tcp_packet(Direction dir, uint8_t tcp_flags) {
+TcpStateChange Conn::on_tcp_segment(Direction dir, uint8_t tcp_flags) {
   TcpDir table = TcpDir::input;
   if (dir == Direction::out) {
     flags_ |= kOutputSeen;

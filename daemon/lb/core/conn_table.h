@@ -121,11 +121,21 @@ class alignas(64) Conn {
 
   // Feeds one TCP segment seen in direction `dir`: picks the IPVS table (input-only for DR and
   // TUNNEL until a reply is seen), moves the state, and reports an ActiveConn/InActConn move.
-  TcpStateChange on_tcp_packet(Direction dir, uint8_t tcp_flags);
+  TcpStateChange on_tcp_packet(Direction dir, uint8_t tcp_flags) {
+    // The common segment: a plain ACK in ESTABLISHED, which stays ESTABLISHED in all three
+    // tables, so the table walk is skipped.
+    if (state_ == static_cast<uint8_t>(TcpState::established) &&
+        (tcp_flags & (kTcpRst | kTcpSyn | kTcpFin | kTcpAck)) == kTcpAck) [[likely]] {
+      if (dir == Direction::out) flags_ |= kOutputSeen;
+      return {TcpState::established, TcpState::established, 0};
+    }
+    return on_tcp_segment(dir, tcp_flags);
+  }
   // Sets a state directly (SYN proxy, LISTEN), with the same active/inactive bookkeeping.
   TcpStateChange set_tcp_state(TcpState to);
 
  private:
+  TcpStateChange on_tcp_segment(Direction dir, uint8_t tcp_flags);
   ConnTuple tuple(const ConnKey& k) const {
     return {k.src_ip, k.dst_ip, k.src_port, k.dst_port, proto_};
   }
@@ -184,11 +194,14 @@ class ConnTable {
   void set_timeouts(const Timeouts& t) { timeouts_ = t; }
   const Timeouts& timeouts() const { return timeouts_; }
 
-  // Lookup in three steps for a burst: hash every packet, prefetch every home slot, then look
-  // up. lookup(t, now) does all three for one packet. An expired connection found here goes
-  // to the expire hook, is removed, and the lookup reports a miss.
+  // Lookup in four steps for a burst, each over the whole burst: hash every packet, prefetch
+  // every home slot, prefetch_entry() for each (by then its slot is in cache), then look up.
+  // lookup(t, now) hashes and looks up one packet. The prefetches are hints only: they change
+  // nothing, and lookup checks everything again. An expired connection found by lookup goes to
+  // the expire hook, is removed, and the lookup reports a miss.
   uint32_t hash(const ConnTuple& t) const;
   void prefetch(uint32_t hash) const { __builtin_prefetch(&slots_[home(hash)]); }
+  void prefetch_entry(uint32_t hash) const;
   LookupResult lookup(const ConnTuple& t, uint32_t hash, uint32_t now);
   LookupResult lookup(const ConnTuple& t, uint32_t now) { return lookup(t, hash(t), now); }
 
@@ -285,6 +298,20 @@ inline bool ConnTable::expired(const Conn& c, uint32_t now) const {
   // A negative age (caller's clock sample older than the last touch) is "just seen".
   auto age = static_cast<int32_t>(now - c.last_seen);
   return age >= 0 && static_cast<uint32_t>(age) >= timeout_of(c);
+}
+
+inline void ConnTable::prefetch_entry(uint32_t h) const {
+  uint32_t pos = home(h);
+  // Probes are 1.5 slots on average: a few slots cover nearly every hit.
+  for (int i = 0; i < 4; ++i) {
+    const uint64_t s = slots_[pos];
+    if (s == 0) return;
+    if (static_cast<uint32_t>(s >> 32) == h) {
+      __builtin_prefetch(&entries_[(static_cast<uint32_t>(s) - 1) >> 1]);
+      return;
+    }
+    pos = next(pos);
+  }
 }
 
 inline LookupResult ConnTable::lookup(const ConnTuple& t, uint32_t h, uint32_t now) {
