@@ -75,6 +75,7 @@ class LbWorker {
   LbVerdict transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir, RealServer& rs,
                      const Fib& fib);
   LbVerdict to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib);
+  LbVerdict resolve_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib);
   LbVerdict icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint32_t now);
 
   unsigned worker_, workers_;
@@ -86,6 +87,20 @@ class LbWorker {
   const std::array<RealServer*, kMaxRealServers>* real_slots_;
   const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots_;
   rte_ring* neigh_requests_;
+
+  // Resolved next hops (egress port and both MACs) by destination address, direct-mapped:
+  // a route and a neighbour lookup per packet become one compare. Valid for one Fib only
+  // (hops_fib_), emptied when the worker first sees another one.
+  struct alignas(32) Hop {
+    rte_ether_addr dst_mac, src_mac;  // in Ethernet header order: one 12-byte copy
+    uint32_t dst_be;
+    uint16_t port;
+    bool valid;
+  };
+  static constexpr uint32_t kHopBits = 9;
+  static uint32_t hop_index(uint32_t dst_be) { return (dst_be * 0x9e3779b1u) >> (32 - kHopBits); }
+  std::vector<Hop> hops_ = std::vector<Hop>(size_t{1} << kHopBits);
+  uint64_t hops_fib_ = 0;  // Fib::generation() the entries belong to
 };
 
 }  // namespace vsgate
