@@ -1,6 +1,9 @@
 #include "lb/core/conn_table.h"
 
 #include <sys/mman.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +14,16 @@
 #include <stdexcept>
 
 namespace vsgate {
+
+const bool kCpuHasPrefetchw = [] {
+#if defined(__x86_64__)
+  unsigned a, b, c, d;
+  return __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & bit_PRFCHW) != 0;
+#else
+  return false;
+#endif
+}();
+
 namespace {
 
 uint64_t splitmix64(uint64_t& x) {
