@@ -54,19 +54,6 @@ void LbWorker::release(const Conn& c) {
   }
 }
 
-LbVerdict LbWorker::to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib) {
-  if (fib.generation() != hops_fib_) [[unlikely]] {
-    for (Hop& h : hops_) h.valid = false;
-    hops_fib_ = fib.generation();
-  }
-  const Hop& h = hops_[hop_index(dst_be)];
-  if (h.valid && h.dst_be == dst_be) [[likely]] {
-    std::memcpy(rte_pktmbuf_mtod(m, rte_ether_hdr*), &h.dst_mac, 2 * sizeof(rte_ether_addr));
-    return {LbVerdict::forward, DropReason::count, h.port};
-  }
-  return resolve_next_hop(m, dst_be, fib);
-}
-
 // The route and the neighbour of `dst_be`, remembered in hops_ when both are known.
 LbVerdict LbWorker::resolve_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib) {
   const NextHop* nh = fib.route(dst_be);

@@ -10,6 +10,7 @@
 #include <rte_udp.h>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -135,7 +136,19 @@ class LbWorker {
                            uint32_t now);
   LbVerdict transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir, RealServer& rs,
                      const Fib& fib);
-  LbVerdict to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib);
+  // Egress port and MACs towards `dst_be`: from hops_, or resolved (and remembered).
+  LbVerdict to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib) {
+    if (fib.generation() != hops_fib_) [[unlikely]] {
+      for (Hop& h : hops_) h.valid = false;
+      hops_fib_ = fib.generation();
+    }
+    const Hop& h = hops_[hop_index(dst_be)];
+    if (h.valid && h.dst_be == dst_be) [[likely]] {
+      std::memcpy(rte_pktmbuf_mtod(m, rte_ether_hdr*), &h.dst_mac, 2 * sizeof(rte_ether_addr));
+      return {LbVerdict::forward, DropReason::count, h.port};
+    }
+    return resolve_next_hop(m, dst_be, fib);
+  }
   LbVerdict resolve_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib);
   LbVerdict icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint32_t now);
 
