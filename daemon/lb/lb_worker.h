@@ -85,7 +85,7 @@ class LbWorker {
   // flow and prefetches its index slot; false for any other packet (process() decides it).
   // prefetch_conn() prefetches the connection entry; process_flow() decides. The first two
   // only read, so a burst decided in order gives exactly what process() gives packet by packet.
-  bool stage(const rte_mbuf* m, const rte_ipv4_hdr* ip, LbFlow& f) const {
+  [[gnu::always_inline]] bool stage(const rte_mbuf* m, const rte_ipv4_hdr* ip, LbFlow& f) const {
     if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP) return false;
     if (parse_flow(m, ip, f) != DropReason::count) return false;
     f.hash = conns_.hash(f.tuple);
