@@ -17,6 +17,7 @@
 #                    packet. Slower. LL defaults to 32 MiB, 16-way: a table of 1M connections
 #                    (96 MiB) does not fit, as in a worker's share of a real LLC.
 #   UNSTAGED=1       est-* decided packet by packet, without staging (vsgate-bench --unstaged)
+#   ARGS=...         more vsgate-bench options, e.g. ARGS=--ip-cksum-offload
 #   TOP=15           rows of the per-function breakdown printed for each scenario (0: none)
 #   OUT=dir          keep the callgrind.out files there (default: a temporary directory, kept
 #                    and printed so `callgrind_annotate` can be run on them)
@@ -40,6 +41,7 @@ command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind not installed" 
 sim=""
 unstaged=""
 [ "$UNSTAGED" = 1 ] && unstaged="--unstaged"
+ARGS=${ARGS:-}
 [ "$CACHESIM" = 1 ] && sim="--cache-sim=yes --LL=$LL"
 
 # The event names and the totals line of a callgrind output file.
@@ -47,15 +49,15 @@ events() { awk '/^events:/ { $1 = ""; print; exit }' "$1"; }
 totals() { awk '/^totals:/ { $1 = ""; print; exit }' "$1"; }
 
 n2=$((2 * N))
-echo "vsgate-bench under callgrind: N=$N, 2N=$n2, CONNS=$CONNS, UNSTAGED=$UNSTAGED, output in $OUT"
+echo "vsgate-bench under callgrind: N=$N, 2N=$n2, CONNS=$CONNS, UNSTAGED=$UNSTAGED, ARGS=$ARGS, output in $OUT"
 header=""
 for s in $SCENARIOS; do
   for n in $N $n2; do
-    # shellcheck disable=SC2086  # $sim and $unstaged are lists of options
+    # shellcheck disable=SC2086  # $sim, $unstaged and $ARGS are lists of options
     if ! valgrind --tool=callgrind --instr-atstart=no $sim \
         --callgrind-out-file="$OUT/$s.$n.out" \
         "$bench" --callgrind "$n" --scenario "$s" --large-conns "$CONNS" --new-conns "$CONNS" \
-        $unstaged \
+        $unstaged $ARGS \
         >"$OUT/$s.$n.log" 2>&1; then
       echo "callgrind.sh: $s with $n packets failed:" >&2
       tail -20 "$OUT/$s.$n.log" >&2

@@ -111,6 +111,7 @@ struct Options {
   bool unstaged = false;  // est-*: decide packets one by one, without staging (a what-if)
   bool what_if = false;   // timed mode: also est-large unstaged
   bool smoke = false;
+  bool ip_cksum_good = false;  // mbufs flagged as by a port with RX IPv4 checksum offload
 };
 
 // --- frames ---
@@ -263,6 +264,8 @@ class Lab {
       check(m != nullptr, "mbuf alloc");
       check(rte_pktmbuf_append(m, kFrameLen) != nullptr, "mbuf append");
       m->port = 0;
+      // restore() leaves ol_flags alone and classify() does not change them.
+      m->ol_flags = o.ip_cksum_good ? RTE_MBUF_F_RX_IP_CKSUM_GOOD : 0;
       mbufs_.push_back(m);
     }
 
@@ -665,8 +668,9 @@ int run_timed(Lab& lab, const Options& o) {
   std::printf(
       "vsgate-bench: TSC %.3f GHz, %u run(s) per scenario (median reported), burst %u, "
       "%u mbufs in rotation, %u real servers, %u local addresses (%zu ports), sweep %u "
-      "per turn%s\n",
+      "per turn%s%s\n",
       hz / 1e9, o.runs, kBurst, lab.ring_len(), o.reals, o.laddrs, lab.lports_total(), o.sweep,
+      o.ip_cksum_good ? ", RX IPv4 checksum flagged good" : "",
       o.smoke ? ", SMOKE (sizes too small to mean anything)" : "");
   const bool all = o.scenario == "all";
   std::vector<Row> rows;
@@ -762,7 +766,9 @@ void usage() {
       "  --unstaged        with --callgrind: est-* decided that way\n"
       "  --sweep N         connection entries swept per loop turn (default 64 as the worker;\n"
       "                    0: none, a what-if)\n"
-      "  --smoke           tiny sizes, one run, every output verified (the ctest)\n");
+      "  --smoke           tiny sizes, one run, every output verified (the ctest)\n"
+      "  --ip-cksum-offload  mbufs carry RTE_MBUF_F_RX_IP_CKSUM_GOOD, as from a port with RX\n"
+      "                    IPv4 checksum offload (default: no flag, checked in software)\n");
 }
 
 bool parse(int argc, char** argv, Options& o) {
@@ -805,6 +811,8 @@ bool parse(int argc, char** argv, Options& o) {
       o.what_if = true;
     else if (a == "--sweep" && i + 1 < argc)
       o.sweep = static_cast<uint32_t>(std::atoi(argv[++i]));
+    else if (a == "--ip-cksum-offload")
+      o.ip_cksum_good = true;
     else if (a == "--smoke")
       o.smoke = true;
     else if (a == "--help" || a == "-h") {
