@@ -29,4 +29,21 @@ inline uint16_t csum_fold(uint32_t sum) {
   return static_cast<uint16_t>(~csum_fold(sum));
 }
 
+// Several fields at once: sum the changes with csum_delta4() and apply the sum once. A change
+// of a 32-bit field (an address, or two adjacent 16-bit ports) is the addend ~from + to: 32-bit
+// words may be summed as such, because 2^16 = 1 modulo 0xffff. The result is exactly that of
+// csum_replace4()/csum_replace2() applied field by field (both are the one's-complement sum of
+// the same words), in far fewer instructions.
+[[nodiscard]] inline uint64_t csum_delta4(uint32_t from, uint32_t to) {
+  return uint64_t{~from} + to;
+}
+
+// HC' = ~(~HC + delta), `delta` a sum of (up to 2^31) csum_delta4() terms.
+[[nodiscard]] inline uint16_t csum_apply(uint16_t check, uint64_t delta) {
+  uint64_t sum = static_cast<uint16_t>(~check) + delta;
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  sum = (sum & 0xffffffffu) + (sum >> 32);
+  return static_cast<uint16_t>(~csum_fold(static_cast<uint32_t>(sum)));
+}
+
 }  // namespace vsgate

@@ -53,7 +53,9 @@ RouteTable::~RouteTable() { rte_lpm_free(lpm_); }
 
 Result<std::unique_ptr<const Fib>> Fib::build(const FibInput& in,
                                               std::shared_ptr<const RouteTable> routes) {
+  static std::atomic<uint64_t> generations{0};
   std::unique_ptr<Fib> f(new Fib());
+  f->generation_ = generations.fetch_add(1) + 1;
   if (routes) {
     f->routes_ = std::move(routes);
   } else {

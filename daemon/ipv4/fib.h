@@ -102,6 +102,8 @@ class Fib {
     return &neigh_macs_[reinterpret_cast<uintptr_t>(data)];
   }
   const FibPort& port(uint16_t id) const { return ports_[id]; }
+  // Unique per built Fib, never 0: what a worker's cache of resolved next hops is valid for.
+  uint64_t generation() const { return generation_; }
 
   const std::shared_ptr<const RouteTable>& route_table() const { return routes_; }
 
@@ -112,6 +114,7 @@ class Fib {
   std::vector<rte_ether_addr> neigh_macs_;
   std::vector<uint32_t> local_be_;  // own addresses and directed broadcasts, sorted
   std::array<FibPort, kMaxPorts> ports_{};
+  uint64_t generation_ = 0;
 };
 
 }  // namespace vsgate

@@ -12,8 +12,6 @@
 namespace vsgate {
 namespace {
 
-constexpr uint16_t kFragMask = RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK;
-
 // Moves the connection between ActiveConn and InActConn of its real server.
 void count_state_change(RealServerCounters& rc, const TcpStateChange& ch) {
   if (ch.active_delta == 0) return;
@@ -56,7 +54,8 @@ void LbWorker::release(const Conn& c) {
   }
 }
 
-LbVerdict LbWorker::to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib) {
+// The route and the neighbour of `dst_be`, remembered in hops_ when both are known.
+LbVerdict LbWorker::resolve_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib) {
   const NextHop* nh = fib.route(dst_be);
   const rte_ether_addr* mac = nh ? fib.neighbour(nh->gateway_be ? nh->gateway_be : dst_be) : nullptr;
   if (!mac) {
@@ -71,6 +70,7 @@ LbVerdict LbWorker::to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib) {
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   eth->dst_addr = *mac;
   eth->src_addr = out.mac;
+  hops_[hop_index(dst_be)] = {*mac, out.mac, dst_be, nh->port_id, true};
   return {LbVerdict::forward, DropReason::count, nh->port_id};
 }
 
@@ -225,37 +225,22 @@ LbVerdict LbWorker::process(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb,
       return {LbVerdict::drop, DropReason::lb_vip_no_service, 0};
     return {};
   }
-  const bool ours = lb.is_vip(ip->dst_addr) || lb.is_laddr(ip->dst_addr);
-  if (ip->fragment_offset & rte_cpu_to_be_16(kFragMask))
-    return ours ? LbVerdict{LbVerdict::drop, DropReason::lb_fragment, 0} : LbVerdict{};
+  LbFlow f;
+  if (const DropReason bad = parse_flow(m, ip, f); bad != DropReason::count)
+    return lb.is_vip(ip->dst_addr) || lb.is_laddr(ip->dst_addr) ? LbVerdict{LbVerdict::drop, bad, 0}
+                                                                : LbVerdict{};
+  f.hash = conns_.hash(f.tuple);
+  return process_flow(m, ip, f, lb, fib, now);
+}
 
-  const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
-  const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - ihl;
-  const uint32_t l4_in_seg = rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - ihl;
-  auto* l4 = reinterpret_cast<uint8_t*>(ip) + ihl;
-  uint8_t tcp_flags = 0;
-  ConnTuple t{ip->src_addr, ip->dst_addr, 0, 0, proto};
-  if (proto == IPPROTO_TCP) {
-    const auto* tcp = reinterpret_cast<const rte_tcp_hdr*>(l4);
-    const uint32_t doff = l4_len >= sizeof(rte_tcp_hdr) ? (tcp->data_off >> 4) * 4u : 0;
-    if (l4_len < sizeof(rte_tcp_hdr) || l4_in_seg < sizeof(rte_tcp_hdr) || doff < 20 ||
-        doff > l4_len)
-      return ours ? LbVerdict{LbVerdict::drop, DropReason::l4_bad_header, 0} : LbVerdict{};
-    t.src_port = tcp->src_port;
-    t.dst_port = tcp->dst_port;
-    tcp_flags = tcp->tcp_flags;
-  } else {
-    const auto* udp = reinterpret_cast<const rte_udp_hdr*>(l4);
-    const uint32_t ulen = l4_len >= sizeof(rte_udp_hdr) ? rte_be_to_cpu_16(udp->dgram_len) : 0;
-    if (l4_len < sizeof(rte_udp_hdr) || l4_in_seg < sizeof(rte_udp_hdr) || ulen < 8 ||
-        ulen > l4_len)
-      return ours ? LbVerdict{LbVerdict::drop, DropReason::l4_bad_header, 0} : LbVerdict{};
-    t.src_port = udp->src_port;
-    t.dst_port = udp->dst_port;
-  }
-
-  if (!ours && lb.laddrs.empty() && lb.services.empty()) return {};
-  LookupResult r = conns_.lookup(t, now);
+LbVerdict LbWorker::process_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const LbFlow& f,
+                                 const LbSnapshot& lb, const Fib& fib, uint32_t now) {
+  const ConnTuple& t = f.tuple;
+  const uint8_t proto = t.proto;
+  const uint8_t tcp_flags = f.tcp_flags;
+  // Without services and local addresses nothing is ours (VIPs are those of services).
+  if (lb.laddrs.empty() && lb.services.empty()) return {};
+  LookupResult r = conns_.lookup(t, f.hash, now);
   // A new SYN on the tuple of a closing connection (the client reused its port) starts a new
   // connection, scheduled anew, as IPVS's conn_reuse_mode does.
   if (r && proto == IPPROTO_TCP && r.dir == Direction::in &&
@@ -278,7 +263,8 @@ LbVerdict LbWorker::process(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb,
     }
     return transmit(m, ip, c, r.dir, *rs, fib);
   }
-  if (!ours) return {};
+  // Whether the packet is ours matters only without a connection.
+  if (!lb.is_vip(t.dst_ip) && !lb.is_laddr(t.dst_ip)) return {};
   const ServiceView* svc = lb.find(proto, t.dst_ip, t.dst_port);
   if (!svc) {
     // Traffic to a local address outside any connection belongs to the host (it may share

@@ -14,40 +14,30 @@
 
 namespace vsgate {
 
-namespace detail {
-// The pseudo-header covers the addresses, so the L4 checksum changes with them too.
-inline uint16_t l4_check_update(uint16_t check, const rte_ipv4_hdr* ip, uint32_t src,
-                                uint32_t dst, uint16_t old_sport, uint16_t sport,
-                                uint16_t old_dport, uint16_t dport) {
-  check = csum_replace4(check, ip->src_addr, src);
-  check = csum_replace4(check, ip->dst_addr, dst);
-  check = csum_replace2(check, old_sport, sport);
-  return csum_replace2(check, old_dport, dport);
-}
-}  // namespace detail
-
 // Rewrites source and destination address/port (network order) of an IPv4 TCP or UDP packet;
 // `l4` points at its TCP/UDP header.
 inline void rewrite_tuple(rte_ipv4_hdr* ip, void* l4, uint32_t src, uint16_t sport,
                           uint32_t dst, uint16_t dport) {
+  // The addresses are in the IPv4 header and in the pseudo-header of the L4 checksum: one
+  // change for both. The ports are adjacent at the start of both TCP and UDP headers.
+  const uint64_t addrs = csum_delta4(ip->src_addr, src) + csum_delta4(ip->dst_addr, dst);
+  const uint16_t new_ports[2] = {sport, dport};
+  uint32_t ports_from, ports_to;
+  std::memcpy(&ports_from, l4, sizeof ports_from);
+  std::memcpy(&ports_to, new_ports, sizeof ports_to);
+  const uint64_t l4_delta = addrs + csum_delta4(ports_from, ports_to);
   if (ip->next_proto_id == IPPROTO_TCP) {
     auto* t = static_cast<rte_tcp_hdr*>(l4);
-    t->cksum = detail::l4_check_update(t->cksum, ip, src, dst, t->src_port, sport, t->dst_port,
-                                       dport);
-    t->src_port = sport;
-    t->dst_port = dport;
+    t->cksum = csum_apply(t->cksum, l4_delta);
   } else {
     auto* u = static_cast<rte_udp_hdr*>(l4);
     if (u->dgram_cksum) {  // 0 = the sender computed none
-      u->dgram_cksum = detail::l4_check_update(u->dgram_cksum, ip, src, dst, u->src_port, sport,
-                                               u->dst_port, dport);
+      u->dgram_cksum = csum_apply(u->dgram_cksum, l4_delta);
       if (u->dgram_cksum == 0) u->dgram_cksum = 0xffff;  // 0 would mean "no checksum"
     }
-    u->src_port = sport;
-    u->dst_port = dport;
   }
-  uint16_t check = csum_replace4(ip->hdr_checksum, ip->src_addr, src);
-  ip->hdr_checksum = csum_replace4(check, ip->dst_addr, dst);
+  std::memcpy(l4, &ports_to, sizeof ports_to);
+  ip->hdr_checksum = csum_apply(ip->hdr_checksum, addrs);
   ip->src_addr = src;
   ip->dst_addr = dst;
 }

@@ -3,7 +3,6 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 
 #include <algorithm>
 
@@ -81,6 +80,7 @@ int worker_main(void* arg) {
   TxBuffers tx;
   rte_mbuf* pkts[kBurst];
   rte_mbuf* punts[kBurst];
+  Decision decisions[kBurst];
   unsigned idle_turns = 0;
   const LbSnapshot* last_services = nullptr;
   // Connection ages are kept in 1/16 s ticks (lb/core/conn_table.h).
@@ -110,11 +110,14 @@ int worker_main(void* arg) {
       w.stats.rx_bursts.inc();
       w.stats.rx_queue_packets[qi].add(n);
       unsigned np = 0;
+      for (uint16_t i = 0; i < n; ++i) pkts[i]->port = rq.port;
+      if (fib)
+        classify_burst(pkts, n, *fib, w.lb ? &lb : nullptr, decisions);
+      else
+        std::fill_n(decisions, n, punt());
       for (uint16_t i = 0; i < n; ++i) {
-        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
         rte_mbuf* m = pkts[i];
-        m->port = rq.port;
-        const Decision d = fib ? classify(m, *fib, w.lb ? &lb : nullptr) : punt();
+        const Decision d = decisions[i];
         switch (d.verdict) {
           case Verdict::forward:
             w.stats.forwarded.inc();

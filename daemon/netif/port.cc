@@ -49,6 +49,11 @@ Status configure_port(uint16_t port, uint16_t rxq, uint16_t txq, uint16_t rx_des
     conf.rx_adv_conf.rss_conf.rss_hf =
         (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
   }
+  // The NIC checks IPv4 header checksums where it can: classify() trusts
+  // RTE_MBUF_F_RX_IP_CKSUM_GOOD and sums the header in software for any other flag, so ports
+  // without the offload work as before. TCP/UDP checksums are not verified (they are updated
+  // incrementally, so a bad one stays bad), so their offloads would buy nothing.
+  conf.rxmode.offloads = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM & info.rx_offload_capa;
   rc = rte_eth_dev_configure(port, rxq, txq, &conf);
   if (rc != 0) return make_error(err("rte_eth_dev_configure", rc));
   uint16_t nrx = rx_desc, ntx = tx_desc;

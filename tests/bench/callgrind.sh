@@ -16,7 +16,8 @@
 #   CACHESIM=1       also simulate caches (--cache-sim=yes, LL=$LL): D1 and LL misses per
 #                    packet. Slower. LL defaults to 32 MiB, 16-way: a table of 1M connections
 #                    (96 MiB) does not fit, as in a worker's share of a real LLC.
-#   PREFETCH=0       what-if prefetch pass of est-* (vsgate-bench --prefetch; 1 slots, 2 entries)
+#   UNSTAGED=1       est-* decided packet by packet, without staging (vsgate-bench --unstaged)
+#   ARGS=...         more vsgate-bench options, e.g. ARGS=--ip-cksum-offload
 #   TOP=15           rows of the per-function breakdown printed for each scenario (0: none)
 #   OUT=dir          keep the callgrind.out files there (default: a temporary directory, kept
 #                    and printed so `callgrind_annotate` can be run on them)
@@ -28,7 +29,7 @@ N=${N:-16384}
 CONNS=${CONNS:-1048576}
 SCENARIOS=${SCENARIOS:-"baseline est-small est-large new"}
 CACHESIM=${CACHESIM:-0}
-PREFETCH=${PREFETCH:-0}
+UNSTAGED=${UNSTAGED:-0}
 TOP=${TOP:-15}
 LL=${LL:-33554432,16,64}
 OUT=${OUT:-$(mktemp -d /tmp/vsgate-callgrind.XXXXXX)}
@@ -38,6 +39,9 @@ mkdir -p "$OUT"
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind not installed" >&2; exit 1; }
 
 sim=""
+unstaged=""
+[ "$UNSTAGED" = 1 ] && unstaged="--unstaged"
+ARGS=${ARGS:-}
 [ "$CACHESIM" = 1 ] && sim="--cache-sim=yes --LL=$LL"
 
 # The event names and the totals line of a callgrind output file.
@@ -45,15 +49,15 @@ events() { awk '/^events:/ { $1 = ""; print; exit }' "$1"; }
 totals() { awk '/^totals:/ { $1 = ""; print; exit }' "$1"; }
 
 n2=$((2 * N))
-echo "vsgate-bench under callgrind: N=$N, 2N=$n2, CONNS=$CONNS, PREFETCH=$PREFETCH, output in $OUT"
+echo "vsgate-bench under callgrind: N=$N, 2N=$n2, CONNS=$CONNS, UNSTAGED=$UNSTAGED, ARGS=$ARGS, output in $OUT"
 header=""
 for s in $SCENARIOS; do
   for n in $N $n2; do
-    # shellcheck disable=SC2086  # $sim is a list of options
+    # shellcheck disable=SC2086  # $sim, $unstaged and $ARGS are lists of options
     if ! valgrind --tool=callgrind --instr-atstart=no $sim \
         --callgrind-out-file="$OUT/$s.$n.out" \
         "$bench" --callgrind "$n" --scenario "$s" --large-conns "$CONNS" --new-conns "$CONNS" \
-        --prefetch "$PREFETCH" \
+        $unstaged $ARGS \
         >"$OUT/$s.$n.log" 2>&1; then
       echo "callgrind.sh: $s with $n packets failed:" >&2
       tail -20 "$OUT/$s.$n.log" >&2

@@ -6,6 +6,7 @@
 //   est-small  FULLNAT, ACKs of random established connections, small table (1k);
 //   est-large  the same with a large table (1M);
 //   new        FULLNAT SYNs of new clients: lookup miss, scheduler, local port, insert, rewrite.
+// Each burst is decided by classify_burst(), as the worker does.
 // Before each burst, every mbuf is restored from a 64-byte template whose client address, port
 // and checksums are patched for the packet's connection (what the NIC would have written); the
 // baseline pays for the same restore, so the ratio compares like with like.
@@ -107,9 +108,10 @@ struct Options {
   uint32_t mbufs = 1024;  // in rotation, a multiple of the burst
   uint64_t callgrind = 0;
   uint32_t sweep = 64;   // entries examined per loop turn, as lcore/worker.cc (0: no sweep)
-  int prefetch = 0;      // callgrind mode: what-if prefetch level of est-*
-  bool what_if = false;  // timed mode: also est-large with what-if prefetching
+  bool unstaged = false;  // est-*: decide packets one by one, without staging (a what-if)
+  bool what_if = false;   // timed mode: also est-large unstaged
   bool smoke = false;
+  bool ip_cksum_good = false;  // mbufs flagged as by a port with RX IPv4 checksum offload
 };
 
 // --- frames ---
@@ -198,25 +200,24 @@ struct TxStub {
 };
 
 // The worker's burst loop (lcore/worker.cc) with rx replaced by restore() and tx by TxStub.
-// `next(m)` restores mbuf m for the next packet, `pre(pkts, n)` sees the whole burst before it
-// is classified (what-if prefetching only; empty otherwise), `handle(m)` decides, `end_turn()`
-// runs once per loop turn (sweep, dump service). Exactly `packets` packets, the last burst
-// possibly short.
-template <class Next, class Pre, class Handle, class EndTurn>
-void run_loop(rte_mbuf* const* ring, uint32_t ring_len, uint64_t packets, Next&& next, Pre&& pre,
-              Handle&& handle, EndTurn&& end_turn, Tally& tally, TxStub& tx) {
+// `next(m)` restores mbuf m for the next packet, `decide(pkts, n, decisions)` decides the
+// burst (classify_burst() as the worker), `end_turn()` runs once per loop turn (sweep, dump
+// service). Exactly `packets` packets, the last burst possibly short.
+template <class Next, class Decide, class EndTurn>
+void run_loop(rte_mbuf* const* ring, uint32_t ring_len, uint64_t packets, Next&& next,
+              Decide&& decide, EndTurn&& end_turn, Tally& tally, TxStub& tx) {
   uint32_t slot = 0;
+  Decision decisions[kBurst];
   while (packets) {
     const unsigned n = packets < kBurst ? static_cast<unsigned>(packets) : kBurst;
     packets -= n;
     rte_mbuf* const* pkts = ring + slot;
     slot = slot + kBurst >= ring_len ? 0 : slot + kBurst;
     for (unsigned i = 0; i < n; ++i) next(pkts[i]);
-    pre(pkts, n);
+    decide(pkts, n, decisions);
     for (unsigned i = 0; i < n; ++i) {
-      if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
       rte_mbuf* m = pkts[i];
-      const Decision d = handle(m);
+      const Decision d = decisions[i];
       ++tally.verdicts[static_cast<size_t>(d.verdict)];
       switch (d.verdict) {
         case Verdict::forward:
@@ -235,12 +236,16 @@ void run_loop(rte_mbuf* const* ring, uint32_t ring_len, uint64_t packets, Next&&
   }
 }
 
-inline Decision mac_swap(rte_mbuf* m) {
-  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  const rte_ether_addr t = eth->dst_addr;
-  eth->dst_addr = eth->src_addr;
-  eth->src_addr = t;
-  return {Verdict::forward, DropReason::count, m->port};
+// The baseline's decision, with the prefetch of the next packet the worker used to do.
+inline void mac_swap(rte_mbuf* const* pkts, unsigned n, Decision* out) {
+  for (unsigned i = 0; i < n; ++i) {
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    auto* eth = rte_pktmbuf_mtod(pkts[i], rte_ether_hdr*);
+    const rte_ether_addr t = eth->dst_addr;
+    eth->dst_addr = eth->src_addr;
+    eth->src_addr = t;
+    out[i] = {Verdict::forward, DropReason::count, pkts[i]->port};
+  }
 }
 
 // --- the load balancer under test ---
@@ -259,6 +264,8 @@ class Lab {
       check(m != nullptr, "mbuf alloc");
       check(rte_pktmbuf_append(m, kFrameLen) != nullptr, "mbuf append");
       m->port = 0;
+      // restore() leaves ol_flags alone and classify() does not change them.
+      m->ol_flags = o.ip_cksum_good ? RTE_MBUF_F_RX_IP_CKSUM_GOOD : 0;
       mbufs_.push_back(m);
     }
 
@@ -418,72 +425,64 @@ class Bench {
     TxStub tx;
     const Template& t = lab_.ack();
     auto next = [&](rte_mbuf* m) { restore(m, t, order.next()); };
-    auto pre = [](rte_mbuf* const*, unsigned) {};
     auto end_turn = [] {};
     if (callgrind) CALLGRIND_START_INSTRUMENTATION;
     const uint64_t t0 = rte_rdtsc_precise();
-    run_loop(lab_.ring(), lab_.ring_len(), packets, next, pre, mac_swap, end_turn, r.tally, tx);
+    run_loop(lab_.ring(), lab_.ring_len(), packets, next, mac_swap, end_turn, r.tally, tx);
     r.cycles = rte_rdtsc_precise() - t0;
     if (callgrind) CALLGRIND_STOP_INSTRUMENTATION;
     expect_all_forwarded(r.tally, packets, "baseline");
     return r;
   }
 
-  // Packets of clients from `next_client()` with template `t` through classify() of worker `w`.
-  // `prefetch` > 0 is a what-if, not the daemon's path: before classify(), a pass over the burst
-  // hashes every tuple and prefetches its index slot (ConnTable::hash/prefetch, 1), and a
-  // second pass also looks every tuple up so that its entry line is in flight too (2).
+  // Packets of clients from `next_client()` with template `t` through classify_burst() of
+  // worker `w`, as the worker's loop. `unstaged` is a what-if, not the daemon's path: each
+  // packet is decided on its own, without the stages that overlap the cache misses of a burst.
   template <bool kVerify, class NextClient>
   Run lb(LbWorker& w, const Template& t, NextClient&& next_client, uint64_t packets,
-         const char* what, bool callgrind = false, int prefetch = 0) {
+         const char* what, bool callgrind = false, bool unstaged = false) {
     Run r;
     TxStub tx;
     const LbContext ctx{&w, &lab_.services(), kNow};
     const Fib& fib = lab_.fib();
     const uint8_t flags = t.bytes[sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + 13];
     auto next = [&](rte_mbuf* m) { restore(m, t, next_client()); };
-    auto handle = [&](rte_mbuf* m) {
-      if constexpr (!kVerify) {
-        return classify(m, fib, &ctx);
+    auto decide = [&](rte_mbuf* const* pkts, unsigned n, Decision* out) {
+      if (unstaged) {
+        for (unsigned i = 0; i < n; ++i) {
+          if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+          out[i] = detail::classify_one(pkts[i], fib, &ctx);
+        }
+      } else if constexpr (!kVerify) {
+        classify_burst(pkts, n, fib, &ctx, out);
       } else {
-        auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
-        auto* tcp = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
-        const uint32_t k = (rte_be_to_cpu_32(ip->src_addr) - kClientBase) * kClientPortsPerIp +
-                           (rte_be_to_cpu_16(tcp->src_port) - kClientPortBase);
-        const Decision d = classify(m, fib, &ctx);
-        if (d.verdict != Verdict::forward) return d;  // counted, and fails the run
-        const std::string err = lab_.wrong_output(m, d, flags);
-        if (!err.empty()) die("%s", std::string(what) + ": " + err);
-        // The connection's identity on the real-server side: a SYN records it, every later
-        // packet of the client must get exactly the same (so lookups find the right entry).
-        const uint64_t id = uint64_t{ip->src_addr} << 32 | uint64_t{tcp->src_port} << 16 |
-                            (rte_be_to_cpu_32(ip->dst_addr) & 0xffff);
-        if (k >= identity_.size()) die("%s", std::string(what) + ": client index out of range");
-        if (flags & RTE_TCP_SYN_FLAG)
-          identity_[k] = id;
-        else if (identity_[k] != id)
-          die("%s", std::string(what) + ": packet of client " + std::to_string(k) +
-                        " rewritten for another connection");
-        return d;
-      }
-    };
-    auto pre = [&](rte_mbuf* const* pkts, unsigned n) {
-      if (prefetch == 0) return;
-      ConnTable& conns = w.conns();
-      ConnTuple tuples[kBurst];
-      uint32_t hashes[kBurst];
-      for (unsigned i = 0; i < n; ++i) {
-        const auto* ip =
-            rte_pktmbuf_mtod_offset(pkts[i], const rte_ipv4_hdr*, sizeof(rte_ether_hdr));
-        const auto* tcp = reinterpret_cast<const rte_tcp_hdr*>(ip + 1);
-        tuples[i] = {ip->src_addr, ip->dst_addr, tcp->src_port, tcp->dst_port, ip->next_proto_id};
-        hashes[i] = conns.hash(tuples[i]);
-        conns.prefetch(hashes[i]);
-      }
-      if (prefetch < 2) return;
-      for (unsigned i = 0; i < n; ++i) {
-        const LookupResult lr = conns.lookup(tuples[i], hashes[i], kNow);
-        if (lr) rte_prefetch0(lr.conn);
+        uint32_t clients[kBurst];
+        for (unsigned i = 0; i < n; ++i) {
+          auto* ip = rte_pktmbuf_mtod_offset(pkts[i], rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+          auto* tcp = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
+          clients[i] = (rte_be_to_cpu_32(ip->src_addr) - kClientBase) * kClientPortsPerIp +
+                       (rte_be_to_cpu_16(tcp->src_port) - kClientPortBase);
+        }
+        classify_burst(pkts, n, fib, &ctx, out);
+        for (unsigned i = 0; i < n; ++i) {
+          const Decision& d = out[i];
+          if (d.verdict != Verdict::forward) continue;  // counted, and fails the run
+          const std::string err = lab_.wrong_output(pkts[i], d, flags);
+          if (!err.empty()) die("%s", std::string(what) + ": " + err);
+          // The connection's identity on the real-server side: a SYN records it, every later
+          // packet of the client must get exactly the same (so lookups find the right entry).
+          auto* ip = rte_pktmbuf_mtod_offset(pkts[i], rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+          auto* tcp = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
+          const uint64_t id = uint64_t{ip->src_addr} << 32 | uint64_t{tcp->src_port} << 16 |
+                              (rte_be_to_cpu_32(ip->dst_addr) & 0xffff);
+          const uint32_t k = clients[i];
+          if (k >= identity_.size()) die("%s", std::string(what) + ": client index out of range");
+          if (flags & RTE_TCP_SYN_FLAG)
+            identity_[k] = id;
+          else if (identity_[k] != id)
+            die("%s", std::string(what) + ": packet of client " + std::to_string(k) +
+                          " rewritten for another connection");
+        }
       }
     };
     auto end_turn = [&] {
@@ -492,7 +491,7 @@ class Bench {
     };
     if (callgrind) CALLGRIND_START_INSTRUMENTATION;
     const uint64_t t0 = rte_rdtsc_precise();
-    run_loop(lab_.ring(), lab_.ring_len(), packets, next, pre, handle, end_turn, r.tally, tx);
+    run_loop(lab_.ring(), lab_.ring_len(), packets, next, decide, end_turn, r.tally, tx);
     r.cycles = rte_rdtsc_precise() - t0;
     if (callgrind) CALLGRIND_STOP_INSTRUMENTATION;
     expect_all_forwarded(r.tally, packets, what);
@@ -563,7 +562,7 @@ struct Row {
 
 void print_rows(const std::vector<Row>& rows) {
   const double hz = static_cast<double>(rte_get_tsc_hz());
-  std::printf("\n%-14s %9s %9s %10s %8s %8s %9s %8s %8s %7s\n", "scenario", "conns", "pkts/run",
+  std::printf("\n%-18s %9s %9s %10s %8s %8s %9s %8s %8s %7s\n", "scenario", "conns", "pkts/run",
               "cyc/pkt", "min", "max", "base cyc", "x base", "-base", "Mpps");
   for (const Row& r : rows) {
     std::vector<double> ratio, minus;
@@ -572,7 +571,7 @@ void print_rows(const std::vector<Row>& rows) {
       minus.push_back(r.base.empty() ? 0.0 : r.cycles[i] - r.base[i]);
     }
     const double med = median(r.cycles);
-    std::printf("%-14s %9" PRIu64 " %9" PRIu64 " %10.1f %8.1f %8.1f %9.1f %8.2f %8.1f %7.2f\n",
+    std::printf("%-18s %9" PRIu64 " %9" PRIu64 " %10.1f %8.1f %8.1f %9.1f %8.2f %8.1f %7.2f\n",
                 r.name.c_str(), r.conns, r.packets, med,
                 *std::min_element(r.cycles.begin(), r.cycles.end()),
                 *std::max_element(r.cycles.begin(), r.cycles.end()),
@@ -611,9 +610,11 @@ void print_memory(const LbWorker& w, const Lab& lab, size_t conns, size_t rss_de
   std::printf("  total per connection                %8.2f B\n", table + pools);
   std::printf(
       "  fixed per worker (not per conn)     %8zu B  (scheduler state %zu x %zu B, "
-      "laddr round robin %zu x 4 B)\n",
-      sizeof(LbWorker) + kMaxServices * (sizeof(SchedState) + sizeof(uint32_t)),
-      static_cast<size_t>(kMaxServices), sizeof(SchedState), static_cast<size_t>(kMaxServices));
+      "laddr round robin %zu x 4 B, next-hop cache %zu B)\n",
+      sizeof(LbWorker) + kMaxServices * (sizeof(SchedState) + sizeof(uint32_t)) +
+          w.next_hop_cache_bytes(),
+      static_cast<size_t>(kMaxServices), sizeof(SchedState), static_cast<size_t>(kMaxServices),
+      w.next_hop_cache_bytes());
   if (rss_delta)
     std::printf(
         "  cross-check: resident set grew by %.2f B per connection while the worker was "
@@ -642,7 +643,7 @@ int run_callgrind(Lab& lab, const Options& o) {
     Order order(permutation(conns, 2));
     b.populate(*w, conns, order);
     b.lb<false>(
-        *w, lab.ack(), [&] { return order.next(); }, n, s.c_str(), true, o.prefetch);
+        *w, lab.ack(), [&] { return order.next(); }, n, s.c_str(), true, o.unstaged);
   } else if (s == "new") {
     const uint32_t cap = o.new_capacity ? o.new_capacity : o.new_conns;
     check(n <= cap && n <= lab.lports_total(), "--callgrind N exceeds table or local ports");
@@ -667,8 +668,9 @@ int run_timed(Lab& lab, const Options& o) {
   std::printf(
       "vsgate-bench: TSC %.3f GHz, %u run(s) per scenario (median reported), burst %u, "
       "%u mbufs in rotation, %u real servers, %u local addresses (%zu ports), sweep %u "
-      "per turn%s\n",
+      "per turn%s%s\n",
       hz / 1e9, o.runs, kBurst, lab.ring_len(), o.reals, o.laddrs, lab.lports_total(), o.sweep,
+      o.ip_cksum_good ? ", RX IPv4 checksum flagged good" : "",
       o.smoke ? ", SMOKE (sizes too small to mean anything)" : "");
   const bool all = o.scenario == "all";
   std::vector<Row> rows;
@@ -694,12 +696,12 @@ int run_timed(Lab& lab, const Options& o) {
     std::printf("%s: %u connections established, their forwarding verified\n", name, conns);
     std::fflush(stdout);
     const bool large = std::string_view(name) == "est-large";
-    for (int pf = 0; pf <= (large && (o.what_if || o.smoke) ? 2 : 0); ++pf) {
-      Row row{std::string(name) + (pf ? "/pf" + std::to_string(pf) : ""), conns, o.packets, {}, {}};
+    for (int unstaged = 0; unstaged <= (large && (o.what_if || o.smoke) ? 1 : 0); ++unstaged) {
+      Row row{std::string(name) + (unstaged ? "/unstaged" : ""), conns, o.packets, {}, {}};
       for (unsigned i = 0; i < o.runs; ++i) {
         row.base.push_back(base_run(o.packets));
         const Run r = b.lb<false>(
-            *w, lab.ack(), [&] { return order.next(); }, o.packets, name, false, pf);
+            *w, lab.ack(), [&] { return order.next(); }, o.packets, name, false, unstaged);
         row.cycles.push_back(static_cast<double>(r.cycles) / static_cast<double>(o.packets));
       }
       rows.push_back(std::move(row));
@@ -758,13 +760,15 @@ void usage() {
       "  --mbufs N         mbufs in rotation, multiple of 32 (default 1024)\n"
       "  --callgrind N     run exactly N measured packets of --scenario with callgrind\n"
       "                    instrumentation on around them only (valgrind --instr-atstart=no)\n"
-      "  --what-if         also est-large with a prefetch pass over each burst before\n"
-      "                    classify (rows /pf1: index slots, /pf2: slots and entries);\n"
-      "                    an estimate of burst prefetching, not the daemon's path\n"
-      "  --prefetch L      with --callgrind: that what-if level (0, 1, 2) for est-*\n"
+      "  --what-if         also est-large/unstaged: packets decided one by one, without\n"
+      "                    the stages of classify_burst() (what staging gains; not the\n"
+      "                    daemon's path)\n"
+      "  --unstaged        with --callgrind: est-* decided that way\n"
       "  --sweep N         connection entries swept per loop turn (default 64 as the worker;\n"
       "                    0: none, a what-if)\n"
-      "  --smoke           tiny sizes, one run, every output verified (the ctest)\n");
+      "  --smoke           tiny sizes, one run, every output verified (the ctest)\n"
+      "  --ip-cksum-offload  mbufs carry RTE_MBUF_F_RX_IP_CKSUM_GOOD, as from a port with RX\n"
+      "                    IPv4 checksum offload (default: no flag, checked in software)\n");
 }
 
 bool parse(int argc, char** argv, Options& o) {
@@ -801,12 +805,14 @@ bool parse(int argc, char** argv, Options& o) {
       ok = num(o.mbufs);
     else if (a == "--callgrind")
       ok = num(o.callgrind);
-    else if (a == "--prefetch" && i + 1 < argc)
-      o.prefetch = std::atoi(argv[++i]);
+    else if (a == "--unstaged")
+      o.unstaged = true;
     else if (a == "--what-if")
       o.what_if = true;
     else if (a == "--sweep" && i + 1 < argc)
       o.sweep = static_cast<uint32_t>(std::atoi(argv[++i]));
+    else if (a == "--ip-cksum-offload")
+      o.ip_cksum_good = true;
     else if (a == "--smoke")
       o.smoke = true;
     else if (a == "--help" || a == "-h") {

@@ -276,6 +276,45 @@ TEST_F(TcpConnTest, RandomSegmentsKeepCountersEqualToStates) {
   }
 }
 
+// Every segment in every state, mode and direction moves the state as the IPVS table says,
+// the plain-ACK-in-ESTABLISHED shortcut of on_tcp_packet() included.
+TEST_F(TcpConnTest, EverySegmentFollowsTheTable) {
+  const FwdMode modes[] = {FwdMode::fullnat, FwdMode::nat, FwdMode::dr, FwdMode::tunnel};
+  for (FwdMode mode : modes) {
+    for (int seen = 0; seen < 2; ++seen) {
+      for (size_t s = 0; s < kTcpStateCount; ++s) {
+        for (int d = 0; d < 2; ++d) {
+          for (int flags = 0; flags < 256; ++flags) {
+            Conn* c = table_.insert({0x0a000001, 0xc0a80001, 40000, 80, IPPROTO_TCP}, nullptr, 0);
+            ASSERT_NE(c, nullptr);
+            c->fwd = mode;
+            if (seen) c->on_tcp_packet(Direction::out, RST);  // marks a reply as seen
+            c->set_tcp_state(static_cast<S>(s));
+            const auto dir = static_cast<Direction>(d);
+            TcpDir table = dir == Direction::out ? TcpDir::output : TcpDir::input;
+            if (dir == Direction::in && !seen && (mode == FwdMode::dr || mode == FwdMode::tunnel))
+              table = TcpDir::input_only;
+            const S want =
+                tcp_next_state(static_cast<S>(s), table, tcp_event(static_cast<uint8_t>(flags)));
+            const TcpStateChange ch = c->on_tcp_packet(dir, static_cast<uint8_t>(flags));
+            ASSERT_EQ(ch.to, want) << "state " << s << " dir " << d << " flags " << flags;
+            ASSERT_EQ(ch.from, static_cast<S>(s));
+            ASSERT_EQ(ch.active_delta, (want == S::established) - (ch.from == S::established));
+            // A reply leaves the input-only table for good: a client FIN in ESTABLISHED then
+            // means CLOSE_WAIT (input), not FIN_WAIT (input-only).
+            c->set_tcp_state(S::established);
+            EXPECT_EQ(c->on_tcp_packet(Direction::in, FIN | ACK).to,
+                      (seen || d == 1 || mode == FwdMode::fullnat || mode == FwdMode::nat)
+                          ? S::close_wait
+                          : S::fin_wait);
+            table_.erase(c);
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(TcpState, UdpShowsAsUdp) {
   ConnTable t(4);
   Conn* c = t.insert({1, 2, 3, 4, IPPROTO_UDP}, nullptr, 0);

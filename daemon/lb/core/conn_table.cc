@@ -1,6 +1,9 @@
 #include "lb/core/conn_table.h"
 
 #include <sys/mman.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +14,16 @@
 #include <stdexcept>
 
 namespace vsgate {
+
+const bool kCpuHasPrefetchw = [] {
+#if defined(__x86_64__)
+  unsigned a, b, c, d;
+  return __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & bit_PRFCHW) != 0;
+#else
+  return false;
+#endif
+}();
+
 namespace {
 
 uint64_t splitmix64(uint64_t& x) {
@@ -50,7 +63,7 @@ bool Timeouts::set_ipvsadm(uint32_t tcp_s, uint32_t tcpfin_s, uint32_t udp_s) {
   return true;
 }
 
-TcpStateChange Conn::on_tcp_packet(Direction dir, uint8_t tcp_flags) {
+TcpStateChange Conn::on_tcp_segment(Direction dir, uint8_t tcp_flags) {
   TcpDir table = TcpDir::input;
   if (dir == Direction::out) {
     flags_ |= kOutputSeen;

@@ -7,6 +7,7 @@
 
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +48,24 @@ struct Timeouts {
   uint32_t udp_s() const { return seconds_from_ticks(udp); }
   bool operator==(const Timeouts&) const = default;
 };
+
+// Whether the CPU has PREFETCHW (CPUID.80000001H:ECX.PRFCHW), read once at start-up.
+extern const bool kCpuHasPrefetchw;
+
+// Prefetch of a line the caller is about to write. With a plain prefetch the line may arrive
+// shared, and the first store then waits for a second trip to memory to own it: at 1M
+// connections the established path took about 1.5 times as long (docs/PERFORMANCE.md).
+// __builtin_prefetch(p, 1) emits PREFETCHW only when the target enables it, and DPDK builds
+// for -march=corei7, so it is spelled out here for CPUs that have it.
+inline void prefetch_for_write(const void* p) {
+#if defined(__x86_64__)
+  if (kCpuHasPrefetchw) {
+    asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
+    return;
+  }
+#endif
+  __builtin_prefetch(p, 1);
+}
 
 // A packet's 5-tuple as it sits in the headers; addresses and ports in network byte order.
 struct ConnTuple {
@@ -121,11 +140,21 @@ class alignas(64) Conn {
 
   // Feeds one TCP segment seen in direction `dir`: picks the IPVS table (input-only for DR and
   // TUNNEL until a reply is seen), moves the state, and reports an ActiveConn/InActConn move.
-  TcpStateChange on_tcp_packet(Direction dir, uint8_t tcp_flags);
+  TcpStateChange on_tcp_packet(Direction dir, uint8_t tcp_flags) {
+    // The common segment: a plain ACK in ESTABLISHED, which stays ESTABLISHED in all three
+    // tables, so the table walk is skipped.
+    if (state_ == static_cast<uint8_t>(TcpState::established) &&
+        (tcp_flags & (kTcpRst | kTcpSyn | kTcpFin | kTcpAck)) == kTcpAck) [[likely]] {
+      if (dir == Direction::out) flags_ |= kOutputSeen;
+      return {TcpState::established, TcpState::established, 0};
+    }
+    return on_tcp_segment(dir, tcp_flags);
+  }
   // Sets a state directly (SYN proxy, LISTEN), with the same active/inactive bookkeeping.
   TcpStateChange set_tcp_state(TcpState to);
 
  private:
+  TcpStateChange on_tcp_segment(Direction dir, uint8_t tcp_flags);
   ConnTuple tuple(const ConnKey& k) const {
     return {k.src_ip, k.dst_ip, k.src_port, k.dst_port, proto_};
   }
@@ -184,11 +213,14 @@ class ConnTable {
   void set_timeouts(const Timeouts& t) { timeouts_ = t; }
   const Timeouts& timeouts() const { return timeouts_; }
 
-  // Lookup in three steps for a burst: hash every packet, prefetch every home slot, then look
-  // up. lookup(t, now) does all three for one packet. An expired connection found here goes
-  // to the expire hook, is removed, and the lookup reports a miss.
+  // Lookup in four steps for a burst, each over the whole burst: hash every packet, prefetch
+  // every home slot, prefetch_entry() for each (by then its slot is in cache), then look up.
+  // lookup(t, now) hashes and looks up one packet. The prefetches are hints only: they change
+  // nothing, and lookup checks everything again. An expired connection found by lookup goes to
+  // the expire hook, is removed, and the lookup reports a miss.
   uint32_t hash(const ConnTuple& t) const;
   void prefetch(uint32_t hash) const { __builtin_prefetch(&slots_[home(hash)]); }
+  void prefetch_entry(uint32_t hash) const;
   LookupResult lookup(const ConnTuple& t, uint32_t hash, uint32_t now);
   LookupResult lookup(const ConnTuple& t, uint32_t now) { return lookup(t, hash(t), now); }
 
@@ -287,6 +319,20 @@ inline bool ConnTable::expired(const Conn& c, uint32_t now) const {
   return age >= 0 && static_cast<uint32_t>(age) >= timeout_of(c);
 }
 
+inline void ConnTable::prefetch_entry(uint32_t h) const {
+  uint32_t pos = home(h);
+  // Probes are 1.5 slots on average: a few slots cover nearly every hit.
+  for (int i = 0; i < 4; ++i) {
+    const uint64_t s = slots_[pos];
+    if (s == 0) return;
+    if (static_cast<uint32_t>(s >> 32) == h) {
+      prefetch_for_write(&entries_[(static_cast<uint32_t>(s) - 1) >> 1]);  // touch() writes it
+      return;
+    }
+    pos = next(pos);
+  }
+}
+
 inline LookupResult ConnTable::lookup(const ConnTuple& t, uint32_t h, uint32_t now) {
   for (;;) {
     uint32_t pos = home(h);
@@ -314,16 +360,25 @@ size_t ConnTable::sweep(uint32_t now, size_t budget, Fn&& on_expire) {
   if (size_ == 0) return 0;
   if (budget > capacity_) budget = capacity_;
   size_t freed = 0;
-  for (size_t i = 0; i < budget; ++i) {
-    uint32_t idx = sweep_cursor_;
-    sweep_cursor_ = idx + 1 == capacity_ ? 0 : idx + 1;
-    Conn& c = entries_[idx];
-    if ((c.flags_ & Conn::kUsed) && expired(c, now)) {
-      on_expire(static_cast<const Conn&>(c));
-      remove(idx);
-      ++freed;
+  uint32_t idx = sweep_cursor_;
+  while (budget) {
+    const auto end = static_cast<uint32_t>(std::min<size_t>(size_t{idx} + budget, capacity_));
+    budget -= end - idx;
+    for (; idx < end; ++idx) {
+      Conn& c = entries_[idx];
+      if ((c.flags_ & Conn::kUsed) && expired(c, now)) {
+        on_expire(static_cast<const Conn&>(c));
+        remove(idx);
+        ++freed;
+      }
     }
+    if (idx == capacity_) idx = 0;
   }
+  sweep_cursor_ = idx;
+  // The hardware prefetchers stop at 4 KiB page boundaries, and a sweep of 64 entries is one
+  // page: start fetching the next call's first entries now.
+  for (uint32_t k = 0, i = idx; k < 4 && k < capacity_; ++k, i = i + 1 == capacity_ ? 0 : i + 1)
+    __builtin_prefetch(&entries_[i]);
   return freed;
 }
 
