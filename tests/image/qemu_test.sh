@@ -313,11 +313,16 @@ if command -v snmpwalk >/dev/null; then
     out=$(ip netns exec "$NS0" snmpwalk -v2c -c vsgate -t 3 -r 2 -On "$NET0.1" 1.3.6.1.4.1.8072.9999.9999 2>&1 || true)
     if grep -q '^\.1\.3\.6\.1\.4\.1\.8072\.9999\.9999\.' <<<"$out"; then
       pass "snmpwalk of VSGATE-MIB through vsgate-snmp: $(grep -c '^\.1' <<<"$out") objects"
-      # The port table carries the ethdev counters: some must be non-zero after the pings.
-      if grep -E 'Counter64: [1-9]' <<<"$out" >/dev/null; then
-        pass "VSGATE-MIB counters show the traffic: $(grep -E -c 'Counter64: [1-9]' <<<"$out") non-zero Counter64 objects"
+      # vsgatePortTable carries the ethdev counters: after the pings, vsgatePortIPackets and
+      # vsgatePortOPackets (columns 7 and 8) are non-zero for both data-plane ports.
+      port_col() { grep -E "^\.1\.3\.6\.1\.4\.1\.8072\.9999\.9999\.4847\.1\.2\.1\.$1\.[0-9]+ = Counter64: " <<<"$out"; }
+      ipk=$(port_col 7 || true)
+      opk=$(port_col 8 || true)
+      if (($(grep -c . <<<"$ipk") == 2 && $(grep -c . <<<"$opk") == 2)) &&
+        ! printf '%s\n%s\n' "$ipk" "$opk" | grep -q 'Counter64: 0$'; then
+        pass "vsgatePortTable shows the traffic: ipackets $(awk '{print $NF}' <<<"$ipk" | paste -sd/), opackets $(awk '{print $NF}' <<<"$opk" | paste -sd/)"
       else
-        fail "VSGATE-MIB: no non-zero Counter64 after the pings"
+        fail "vsgatePortTable: want non-zero ipackets/opackets for 2 ports, got: $(tr '\n' ' ' <<<"$ipk $opk")"
       fi
     else
       fail "snmpwalk of VSGATE-MIB: $(head -n 2 <<<"$out")"
