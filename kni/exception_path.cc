@@ -5,7 +5,6 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -53,7 +52,8 @@ class VirtioUserBackend final : public ExceptionPathBackend {
 
 Result<std::unique_ptr<ExceptionPathBackend>> make_exception_path_backend(KniBackend kind) {
   switch (kind) {
-    case KniBackend::tap: return std::unique_ptr<ExceptionPathBackend>(new TapBackend());
+    case KniBackend::tap:
+      return std::unique_ptr<ExceptionPathBackend>(new TapBackend());
     case KniBackend::virtio_user:
       return std::unique_ptr<ExceptionPathBackend>(new VirtioUserBackend());
   }
@@ -124,7 +124,8 @@ unsigned ExceptionPath::poll() {
   // Worker -> host. Packets carry their ingress data port in m->port.
   for (rte_ring* ring : punt_rings_) {
     for (unsigned b = 0; b < kBurstsPerPoll; ++b) {
-      const unsigned n = rte_ring_dequeue_burst(ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+      const unsigned n =
+          rte_ring_dequeue_burst(ring, reinterpret_cast<void**>(pkts), kBurst, nullptr);
       if (n == 0) break;
       moved += n;
       unsigned i = 0;

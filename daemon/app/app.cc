@@ -138,8 +138,8 @@ Status App::create_mempool() {
          uint64_t{std::max<unsigned>(p.tx_queues, workers)} * p.tx_descriptors;
     if (!p.kni.empty()) n += 2 * kKniDescriptors;
   }
-  n += uint64_t{workers} * (config_.global.punt_ring_size + kInjectRingSize +
-                            (config_.ports.size() + 2) * 32);
+  n += uint64_t{workers} *
+       (config_.global.punt_ring_size + kInjectRingSize + (config_.ports.size() + 2) * 32);
   n += uint64_t{rte_lcore_count()} * kMbufCache * 2;
   n = std::max<uint64_t>(n, 8191);
   pool_ = rte_pktmbuf_pool_create("vsg_mbuf", static_cast<unsigned>(n), kMbufCache, 0,
@@ -155,8 +155,7 @@ Status App::open_ports() {
   for (const auto& pc : config_.ports) {
     if (pc.tx_queues < config_.global.workers)
       return make_error("port." + pc.name + ".tx_queues: " + std::to_string(pc.tx_queues) +
-                        " is fewer than global.workers (" +
-                        std::to_string(config_.global.workers) +
+                        " is fewer than global.workers (" + std::to_string(config_.global.workers) +
                         "): every worker needs its own tx queue on every port");
     auto p = EthPort::open(pc, pc.tx_queues, pool_);
     if (!p) return p.error();
@@ -182,11 +181,13 @@ Status App::create_workers() {
     lcore = rte_get_next_lcore(lcore, 1, 0);
     const auto pname = "vsg_punt" + std::to_string(i);
     const auto iname = "vsg_inject" + std::to_string(i);
-    w->punt_ring = rte_ring_create(pname.c_str(), config_.global.punt_ring_size,
-                                   static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    w->punt_ring =
+        rte_ring_create(pname.c_str(), config_.global.punt_ring_size,
+                        static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (w->punt_ring) rings_.push_back(w->punt_ring);
-    w->inject_ring = rte_ring_create(iname.c_str(), kInjectRingSize,
-                                     static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    w->inject_ring =
+        rte_ring_create(iname.c_str(), kInjectRingSize, static_cast<int>(rte_socket_id()),
+                        RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (w->inject_ring) rings_.push_back(w->inject_ring);
     if (!w->punt_ring || !w->inject_ring)
       return make_error(std::string("rte_ring_create: ") + rte_strerror(rte_errno));
@@ -197,9 +198,9 @@ Status App::create_workers() {
                                    RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (!nr) return make_error(std::string("rte_ring_create: ") + rte_strerror(rte_errno));
     neigh_rings_.push_back(nr);
-    lb_workers_.push_back(std::make_unique<LbWorker>(
-        i, config_.global.workers, config_.global.connections, nr, lb_->real_slots(),
-        lb_->laddr_slots()));
+    lb_workers_.push_back(std::make_unique<LbWorker>(i, config_.global.workers,
+                                                     config_.global.connections, nr,
+                                                     lb_->real_slots(), lb_->laddr_slots()));
     w->lb = lb_workers_.back().get();
     w->services = services_.get();
     w->fib = fib_.get();
@@ -266,7 +267,8 @@ Status App::create_exception_path() {
     exception_path_->attach(std::move(kni.value()));
     // The host must not answer with IPv6 on our behalf before the data plane supports it.
     (void)set_ipv6_disabled(pc.kni, true);
-    if (auto st = set_up(pc.kni); !st) return make_error("port." + pc.name + ".kni: " + st.message());
+    if (auto st = set_up(pc.kni); !st)
+      return make_error("port." + pc.name + ".kni: " + st.message());
     for (const auto& a : pc.addresses)
       if (auto st = add_ipv4_address(pc.kni, a); !st)
         return make_error("port." + pc.name + ".addresses: " + st.message());
@@ -348,7 +350,8 @@ void App::launch_workers() {
   for (auto& w : workers_) {
     int rc = rte_eal_remote_launch(worker_main, w.get(), w->lcore_id);
     if (rc != 0) {
-      VSG_LOG(error, "launching worker %u on lcore %u: %s", w->index, w->lcore_id, rte_strerror(-rc));
+      VSG_LOG(error, "launching worker %u on lcore %u: %s", w->index, w->lcore_id,
+              rte_strerror(-rc));
       continue;
     }
     VSG_LOG(info, "worker %u on lcore %u polls %zu rx queue(s)", w->index, w->lcore_id,

@@ -1,9 +1,9 @@
 // Control-socket commands of vsgated (schemas in docs/CONTROL_PROTOCOL.md).
 #include <rte_cycles.h>
-
-#include <chrono>
 #include <rte_version.h>
 #include <unistd.h>
+
+#include <chrono>
 
 #include "app/app.h"
 #include "lb/lb_worker.h"
@@ -126,8 +126,7 @@ void App::register_commands() {
               {"conns_created", l->counters.created.get()},
               {"lport_used", used},
               {"lport_free", static_cast<int64_t>(size) - used},
-              {"lport_misses",
-               s.dropped[static_cast<size_t>(DropReason::lb_no_local_port)].get()},
+              {"lport_misses", s.dropped[static_cast<size_t>(DropReason::lb_no_local_port)].get()},
               {"icmp_translated", l->counters.icmp_translated.get()},
               {"frag_needed_sent", l->counters.frag_needed_sent.get()}};
       }
@@ -155,13 +154,20 @@ void App::register_commands() {
     Json total_dropped = Json::object();
     for (size_t r = 0; r < kDropReasonNames.size(); ++r)
       total_dropped[std::string(kDropReasonNames[r])] = t.dropped[r];
-    Json total{{"rx_iterations", t.rx_iterations}, {"rx_packets", t.rx_packets},
-               {"rx_bursts", t.rx_bursts},
-               {"avg_rx_burst", t.rx_bursts ? static_cast<double>(t.rx_packets) / t.rx_bursts : 0.0},
-               {"tx_packets", t.tx_packets}, {"tx_drops", t.tx_drops}, {"punted", t.punted},
-               {"punt_drops", t.punt_drops}, {"injected", t.injected},
-               {"inject_drops", t.inject_drops}, {"forwarded", t.forwarded},
-               {"dropped", total_dropped}, {"dropped_total", t.dropped_total()}};
+    Json total{
+        {"rx_iterations", t.rx_iterations},
+        {"rx_packets", t.rx_packets},
+        {"rx_bursts", t.rx_bursts},
+        {"avg_rx_burst", t.rx_bursts ? static_cast<double>(t.rx_packets) / t.rx_bursts : 0.0},
+        {"tx_packets", t.tx_packets},
+        {"tx_drops", t.tx_drops},
+        {"punted", t.punted},
+        {"punt_drops", t.punt_drops},
+        {"injected", t.injected},
+        {"inject_drops", t.inject_drops},
+        {"forwarded", t.forwarded},
+        {"dropped", total_dropped},
+        {"dropped_total", t.dropped_total()}};
     const ExceptionPathStats& e = exception_path_->stats();
     return Json{{"lcores", lcores},
                 {"total", total},

@@ -4,8 +4,9 @@
 #include <arpa/inet.h>
 #include <rte_cycles.h>
 #include <sys/socket.h>
-#include <chrono>
 #include <unistd.h>
+
+#include <chrono>
 
 #include "app/app.h"
 #include "common/log.h"
@@ -61,20 +62,30 @@ Result<std::optional<uint32_t>> u32_arg(const Json& args, const char* key, uint6
 }
 
 Json stats_json(const StatsValues& s) {
-  return {{"conns", s.conns}, {"inpkts", s.inpkts}, {"outpkts", s.outpkts},
-          {"inbytes", s.inbytes}, {"outbytes", s.outbytes}};
+  return {{"conns", s.conns},
+          {"inpkts", s.inpkts},
+          {"outpkts", s.outpkts},
+          {"inbytes", s.inbytes},
+          {"outbytes", s.outbytes}};
 }
 Json rates_json(const RateEstimator& r) {
   auto u = [](double v) { return static_cast<uint64_t>(v + 0.5); };
-  return {{"cps", u(r.cps)}, {"inpps", u(r.inpps)}, {"outpps", u(r.outpps)},
-          {"inbps", u(r.inbps)}, {"outbps", u(r.outbps)}};
+  return {{"cps", u(r.cps)},
+          {"inpps", u(r.inpps)},
+          {"outpps", u(r.outpps)},
+          {"inbps", u(r.inbps)},
+          {"outbps", u(r.outbps)}};
 }
 const char* fwd_arg_name(FwdMode m) {
   switch (m) {
-    case FwdMode::fullnat: return "fullnat";
-    case FwdMode::nat: return "nat";
-    case FwdMode::dr: return "dr";
-    case FwdMode::tunnel: return "tunnel";
+    case FwdMode::fullnat:
+      return "fullnat";
+    case FwdMode::nat:
+      return "nat";
+    case FwdMode::dr:
+      return "dr";
+    case FwdMode::tunnel:
+      return "tunnel";
   }
   return "?";
 }
@@ -424,16 +435,16 @@ void App::register_lb_commands() {
       for (const auto& r : w->dump.rows) {
         const RealServer* rs =
             r.real_server == Conn::kNone ? nullptr : (*lb_->real_slots())[r.real_server];
-        out.push_back({{"proto", r.proto == IPPROTO_TCP ? "tcp" : "udp"},
-                       {"state", std::string(r.state)},
-                       {"expires", seconds_from_ticks(r.expires_ticks)},
-                       {"client", endpoint(r.in.src_ip, r.in.src_port)},
-                       {"vip", endpoint(r.in.dst_ip, r.in.dst_port)},
-                       {"laddr", r.fwd == FwdMode::fullnat && r.has_out
-                                     ? endpoint(r.out.dst_ip, r.out.dst_port)
-                                     : ""},
-                       {"real", rs ? endpoint(rs->key.ip.be, rs->key.port.be) : ""},
-                       {"fwd", fwd_arg_name(r.fwd)}});
+        out.push_back(
+            {{"proto", r.proto == IPPROTO_TCP ? "tcp" : "udp"},
+             {"state", std::string(r.state)},
+             {"expires", seconds_from_ticks(r.expires_ticks)},
+             {"client", endpoint(r.in.src_ip, r.in.src_port)},
+             {"vip", endpoint(r.in.dst_ip, r.in.dst_port)},
+             {"laddr",
+              r.fwd == FwdMode::fullnat && r.has_out ? endpoint(r.out.dst_ip, r.out.dst_port) : ""},
+             {"real", rs ? endpoint(rs->key.ip.be, rs->key.port.be) : ""},
+             {"fwd", fwd_arg_name(r.fwd)}});
       }
       w->dump.state.store(0, std::memory_order_release);
     }

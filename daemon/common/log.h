@@ -18,8 +18,8 @@ void log_message(LogLevel level, const char* fmt, ...) __attribute__((format(pri
 
 }  // namespace vsgate
 
-#define VSG_LOG(level, ...)                                                       \
-  do {                                                                            \
-    if (::vsgate::log_enabled(::vsgate::LogLevel::level))                         \
-      ::vsgate::log_message(::vsgate::LogLevel::level, __VA_ARGS__);              \
+#define VSG_LOG(level, ...)                                          \
+  do {                                                               \
+    if (::vsgate::log_enabled(::vsgate::LogLevel::level))            \
+      ::vsgate::log_message(::vsgate::LogLevel::level, __VA_ARGS__); \
   } while (0)

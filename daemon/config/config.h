@@ -37,9 +37,9 @@ struct GlobalConfig {
   unsigned workers = 1;
   // Sleep this long when a loop found nothing to do for a while; 0 = pure polling (production).
   unsigned idle_sleep_us = 0;
-  unsigned punt_ring_size = 1024;    // per worker, power of two: worker -> exception path
-  unsigned arp_resync_ms = 1000;     // re-read /proc/net/arp this often
-  unsigned connections = 1u << 20;   // connection-table capacity per worker
+  unsigned punt_ring_size = 1024;   // per worker, power of two: worker -> exception path
+  unsigned arp_resync_ms = 1000;    // re-read /proc/net/arp this often
+  unsigned connections = 1u << 20;  // connection-table capacity per worker
 };
 
 struct EalConfig {

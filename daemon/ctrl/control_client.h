@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "common/result.h"
-#include "ctrl/protocol.h"
 #include "common/unique_fd.h"
+#include "ctrl/protocol.h"
 
 namespace vsgate {
 

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "common/result.h"
-#include "ctrl/protocol.h"
 #include "common/unique_fd.h"
+#include "ctrl/protocol.h"
 
 namespace vsgate {
 

@@ -12,8 +12,7 @@ bool is_core_option(const std::string& a) {
 
 }  // namespace
 
-std::vector<std::string> build_eal_args(const Config& config,
-                                        const std::vector<std::string>& extra,
+std::vector<std::string> build_eal_args(const Config& config, const std::vector<std::string>& extra,
                                         const std::vector<unsigned>& cpus) {
   std::vector<std::string> args{"vsgated"};
   bool has_cores = false;

@@ -16,8 +16,8 @@ inline uint16_t csum_fold(uint32_t sum) {
 
 // A 16-bit word of the covered data changes from `from` to `to`.
 [[nodiscard]] inline uint16_t csum_replace2(uint16_t check, uint16_t from, uint16_t to) {
-  const uint32_t sum = static_cast<uint16_t>(~check) + static_cast<uint32_t>(
-                           static_cast<uint16_t>(~from)) + to;
+  const uint32_t sum =
+      static_cast<uint16_t>(~check) + static_cast<uint32_t>(static_cast<uint16_t>(~from)) + to;
   return static_cast<uint16_t>(~csum_fold(sum));
 }
 

@@ -43,8 +43,7 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(const std::vector<Fi
     const auto idx = static_cast<uint32_t>(t->next_hops_.size());
     t->next_hops_.push_back(NextHop{r.gateway.be, r.port_id});
     int rc = rte_lpm_add(t->lpm_, r.prefix.network().host(), r.prefix.len, idx);
-    if (rc != 0)
-      return make_error("rte_lpm_add " + r.prefix.str() + ": " + rte_strerror(-rc));
+    if (rc != 0) return make_error("rte_lpm_add " + r.prefix.str() + ": " + rte_strerror(-rc));
   }
   return std::shared_ptr<const RouteTable>(std::move(t));
 }
@@ -79,14 +78,14 @@ Result<std::unique_ptr<const Fib>> Fib::build(const FibInput& in,
     const uintptr_t idx = f->neigh_macs_.size();
     f->neigh_macs_.push_back(mac);
     int rc = rte_hash_add_key_data(f->neigh_, &n.ip.be, reinterpret_cast<void*>(idx));
-    if (rc != 0) return make_error("rte_hash_add_key_data " + n.ip.str() + ": " + rte_strerror(-rc));
+    if (rc != 0)
+      return make_error("rte_hash_add_key_data " + n.ip.str() + ": " + rte_strerror(-rc));
   }
 
   for (const auto& a : in.addresses) {
     f->local_be_.push_back(a.prefix.addr.be);
     if (a.prefix.len < 31)  // directed broadcast of the connected subnet is for us too
-      f->local_be_.push_back(
-          Ipv4Addr::from_host(a.prefix.addr.host() | ~a.prefix.mask_host()).be);
+      f->local_be_.push_back(Ipv4Addr::from_host(a.prefix.addr.host() | ~a.prefix.mask_host()).be);
   }
   std::sort(f->local_be_.begin(), f->local_be_.end());
   f->ports_ = in.ports;

@@ -25,9 +25,15 @@ LbWorker::LbWorker(unsigned worker, unsigned workers, size_t conn_capacity,
                    rte_ring* neigh_requests,
                    const std::array<RealServer*, kMaxRealServers>* real_slots,
                    const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots)
-    : worker_(worker), workers_(workers), conns_(conn_capacity),
-      sched_(kMaxServices), laddr_rr_(kMaxServices), loads_(256), real_slots_(real_slots),
-      laddr_slots_(laddr_slots), neigh_requests_(neigh_requests) {
+    : worker_(worker),
+      workers_(workers),
+      conns_(conn_capacity),
+      sched_(kMaxServices),
+      laddr_rr_(kMaxServices),
+      loads_(256),
+      real_slots_(real_slots),
+      laddr_slots_(laddr_slots),
+      neigh_requests_(neigh_requests) {
   conns_.set_expire_hook(&LbWorker::on_expire, this);
 }
 
@@ -57,7 +63,8 @@ void LbWorker::release(const Conn& c) {
 // The route and the neighbour of `dst_be`, remembered in hops_ when both are known.
 LbVerdict LbWorker::resolve_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib) {
   const NextHop* nh = fib.route(dst_be);
-  const rte_ether_addr* mac = nh ? fib.neighbour(nh->gateway_be ? nh->gateway_be : dst_be) : nullptr;
+  const rte_ether_addr* mac =
+      nh ? fib.neighbour(nh->gateway_be ? nh->gateway_be : dst_be) : nullptr;
   if (!mac) {
     // The host resolves it for us (main lcore); the connection stays, the sender retransmits.
     if (nh) {
@@ -74,8 +81,8 @@ LbVerdict LbWorker::resolve_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fi
   return {LbVerdict::forward, DropReason::count, nh->port_id};
 }
 
-LbVerdict LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir,
-                             RealServer& rs, const Fib& fib) {
+LbVerdict LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir, RealServer& rs,
+                             const Fib& fib) {
   auto& rc = rs.counters[worker_];
   const uint32_t len = rte_be_to_cpu_16(ip->total_length);
   void* l4 = reinterpret_cast<uint8_t*>(ip) + (ip->version_ihl & 0x0f) * 4u;
@@ -116,8 +123,8 @@ LbVerdict LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction d
 }
 
 LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTuple& t,
-                                   uint8_t tcp_flags, const ServiceView& svc,
-                                   const LbSnapshot& lb, const Fib& fib, uint32_t now) {
+                                   uint8_t tcp_flags, const ServiceView& svc, const LbSnapshot& lb,
+                                   const Fib& fib, uint32_t now) {
   (void)lb;
   if (t.proto == IPPROTO_TCP && (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn)
     return {LbVerdict::drop, DropReason::lb_tcp_no_conn, 0};
@@ -157,8 +164,8 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
     }
   }
   if (idx < 0)
-    idx = pick(svc.sched, sched_[svc.id], std::span<const DestLoad>(loads, n), t.src_ip,
-               t.src_port);
+    idx =
+        pick(svc.sched, sched_[svc.id], std::span<const DestLoad>(loads, n), t.src_ip, t.src_port);
   if (idx < 0) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
   if (svc.persistence_ticks && !tpl) {
     if ((tpl = conns_.insert(tt, nullptr, now))) {
@@ -305,11 +312,11 @@ LbVerdict LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, ui
   Conn& c = *r.conn;
   c.touch(now);
   RealServer* rs = (*real_slots_)[c.real_server];
-  if (r.dir == Direction::in) return icmp_error_to_real(m, ip, inner, ports, icmp, icmp_len, c, rs,
-                                                         fib);
+  if (r.dir == Direction::in)
+    return icmp_error_to_real(m, ip, inner, ports, icmp, icmp_len, c, rs, fib);
   const ConnKey& in = c.in();
-  rewrite_icmp_error(ip, inner, ports, icmp, icmp_len, in.dst_ip, in.src_ip, in.src_ip,
-                     in.src_port, in.dst_ip, in.dst_port);
+  rewrite_icmp_error(ip, inner, ports, icmp, icmp_len, in.dst_ip, in.src_ip, in.src_ip, in.src_port,
+                     in.dst_ip, in.dst_port);
   if (rs) {
     rs->counters[worker_].outpkts.inc();
     rs->counters[worker_].outbytes.add(rte_be_to_cpu_16(ip->total_length));
@@ -343,8 +350,8 @@ void LbWorker::rewrite_icmp_error(rte_ipv4_hdr* ip, rte_ipv4_hdr* inner, uint16_
 // closed) about a reply we forwarded: it goes to the real server as if about the packet the real
 // server sent, so its TCP stack lowers the MSS or gives up, as without a load balancer.
 LbVerdict LbWorker::icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_hdr* inner,
-                                       uint16_t* ports, uint8_t* icmp, uint32_t icmp_len,
-                                       Conn& c, RealServer* rs, const Fib& fib) {
+                                       uint16_t* ports, uint8_t* icmp, uint32_t icmp_len, Conn& c,
+                                       RealServer* rs, const Fib& fib) {
   if (!rs) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
   auto& rc = rs->counters[worker_];
   rc.inpkts.inc();
@@ -365,7 +372,8 @@ LbVerdict LbWorker::icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_h
     case FwdMode::tunnel: {
       const NextHop* nh = fib.route(rs->key.ip.be);
       const uint32_t len = rte_be_to_cpu_16(ip->total_length);
-      if (!nh || !fib.port(nh->port_id).addr_be || len + sizeof(rte_ipv4_hdr) > fib.port(nh->port_id).mtu ||
+      if (!nh || !fib.port(nh->port_id).addr_be ||
+          len + sizeof(rte_ipv4_hdr) > fib.port(nh->port_id).mtu ||
           !encap_ipip(m, fib.port(nh->port_id).addr_be, rs->key.ip.be))
         return {LbVerdict::drop, DropReason::lb_too_big, 0};
       return to_next_hop(m, rs->key.ip.be, fib);
@@ -407,7 +415,8 @@ LbVerdict LbWorker::frag_needed(rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, con
   ip->dst_addr = client;
   ip->hdr_checksum = 0;
   ip->hdr_checksum = rte_ipv4_cksum(ip);
-  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - ip_len));
+  rte_pktmbuf_trim(m,
+                   static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - ip_len));
   counters.frag_needed_sent.inc();
   return to_next_hop(m, client, fib);
 }

@@ -124,8 +124,8 @@ class LbWorker {
 
   // Counters of this worker's connection table, read by the main lcore.
   struct alignas(64) Counters {
-    Gauge conns;      // entries in the table
-    Counter created;  // connections created
+    Gauge conns;               // entries in the table
+    Counter created;           // connections created
     Counter icmp_translated;   // ICMP errors about a connection, passed to the other side
     Counter frag_needed_sent;  // "fragmentation needed" sent to clients (tunnel too small)
   } counters;
@@ -153,9 +153,9 @@ class LbWorker {
   }
   LbVerdict resolve_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib);
   LbVerdict icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint32_t now);
-  LbVerdict icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_hdr* inner,
-                               uint16_t* ports, uint8_t* icmp, uint32_t icmp_len, Conn& c,
-                               RealServer* rs, const Fib& fib);
+  LbVerdict icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_hdr* inner, uint16_t* ports,
+                               uint8_t* icmp, uint32_t icmp_len, Conn& c, RealServer* rs,
+                               const Fib& fib);
   static void rewrite_icmp_error(rte_ipv4_hdr* ip, rte_ipv4_hdr* inner, uint16_t* ports,
                                  uint8_t* icmp, uint32_t icmp_len, uint32_t src, uint32_t dst,
                                  uint32_t inner_src, uint16_t inner_sport, uint32_t inner_dst,
@@ -164,9 +164,9 @@ class LbWorker {
 
   unsigned worker_, workers_;
   ConnTable conns_;
-  std::vector<SchedState> sched_;         // by service id
-  std::vector<uint32_t> laddr_rr_;        // by service id: next local address to try
-  std::vector<DestLoad> loads_;           // scheduler input, up to 256 real servers
+  std::vector<SchedState> sched_;   // by service id
+  std::vector<uint32_t> laddr_rr_;  // by service id: next local address to try
+  std::vector<DestLoad> loads_;     // scheduler input, up to 256 real servers
   // Slots stay valid while any connection refers to them (LbRegistry::release_removed).
   const std::array<RealServer*, kMaxRealServers>* real_slots_;
   const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots_;

@@ -6,22 +6,32 @@ std::string_view proto_name(Proto p) { return p == Proto::tcp ? "TCP" : "UDP"; }
 
 std::string_view fwd_mode_name(FwdMode m) {
   switch (m) {
-    case FwdMode::fullnat: return "FullNat";
-    case FwdMode::nat: return "Masq";
-    case FwdMode::dr: return "Route";
-    case FwdMode::tunnel: return "Tunnel";
+    case FwdMode::fullnat:
+      return "FullNat";
+    case FwdMode::nat:
+      return "Masq";
+    case FwdMode::dr:
+      return "Route";
+    case FwdMode::tunnel:
+      return "Tunnel";
   }
   return "?";
 }
 
 std::string_view scheduler_name(SchedulerKind k) {
   switch (k) {
-    case SchedulerKind::rr: return "rr";
-    case SchedulerKind::wrr: return "wrr";
-    case SchedulerKind::lc: return "lc";
-    case SchedulerKind::wlc: return "wlc";
-    case SchedulerKind::sh: return "sh";
-    case SchedulerKind::mh: return "mh";
+    case SchedulerKind::rr:
+      return "rr";
+    case SchedulerKind::wrr:
+      return "wrr";
+    case SchedulerKind::lc:
+      return "lc";
+    case SchedulerKind::wlc:
+      return "wlc";
+    case SchedulerKind::sh:
+      return "sh";
+    case SchedulerKind::mh:
+      return "mh";
   }
   return "?";
 }

@@ -34,9 +34,9 @@ struct RealServerKey {
 };
 
 // Names as ipvsadm prints and parses them.
-std::string_view proto_name(Proto p);                // "TCP" / "UDP"
-std::string_view fwd_mode_name(FwdMode m);           // "FullNat" "Masq" "Route" "Tunnel"
-std::string_view scheduler_name(SchedulerKind k);    // "rr" "wrr" "lc" "wlc" "sh" "mh"
+std::string_view proto_name(Proto p);              // "TCP" / "UDP"
+std::string_view fwd_mode_name(FwdMode m);         // "FullNat" "Masq" "Route" "Tunnel"
+std::string_view scheduler_name(SchedulerKind k);  // "rr" "wrr" "lc" "wlc" "sh" "mh"
 std::optional<SchedulerKind> parse_scheduler(std::string_view name);
 std::optional<FwdMode> parse_fwd_mode(std::string_view name);  // fullnat|nat|dr|tunnel (config)
 

@@ -16,8 +16,8 @@ namespace vsgate {
 
 // Rewrites source and destination address/port (network order) of an IPv4 TCP or UDP packet;
 // `l4` points at its TCP/UDP header.
-inline void rewrite_tuple(rte_ipv4_hdr* ip, void* l4, uint32_t src, uint16_t sport,
-                          uint32_t dst, uint16_t dport) {
+inline void rewrite_tuple(rte_ipv4_hdr* ip, void* l4, uint32_t src, uint16_t sport, uint32_t dst,
+                          uint16_t dport) {
   // The addresses are in the IPv4 header and in the pseudo-header of the L4 checksum: one
   // change for both. The ports are adjacent at the start of both TCP and UDP headers.
   const uint64_t addrs = csum_delta4(ip->src_addr, src) + csum_delta4(ip->dst_addr, dst);
@@ -50,15 +50,15 @@ inline rte_ipv4_hdr* encap_ipip(rte_mbuf* m, uint32_t src, uint32_t dst) {
   const uint16_t inner_len = rte_be_to_cpu_16(inner->total_length);
   // Ethernet padding must not end up inside the tunnel.
   const uint32_t frame = sizeof(rte_ether_hdr) + inner_len;
-  if (m->nb_segs == 1 && m->pkt_len > frame) rte_pktmbuf_trim(m, static_cast<uint16_t>(m->pkt_len - frame));
+  if (m->nb_segs == 1 && m->pkt_len > frame)
+    rte_pktmbuf_trim(m, static_cast<uint16_t>(m->pkt_len - frame));
   char* start = rte_pktmbuf_prepend(m, sizeof(rte_ipv4_hdr));
   if (!start) return nullptr;
   std::memmove(start, start + sizeof(rte_ipv4_hdr), sizeof(rte_ether_hdr));
   auto* outer = reinterpret_cast<rte_ipv4_hdr*>(start + sizeof(rte_ether_hdr));
   outer->version_ihl = RTE_IPV4_VHL_DEF;
   outer->type_of_service = tos;
-  outer->total_length =
-      rte_cpu_to_be_16(static_cast<uint16_t>(inner_len + sizeof(rte_ipv4_hdr)));
+  outer->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(inner_len + sizeof(rte_ipv4_hdr)));
   outer->packet_id = 0;
   outer->fragment_offset = df;
   outer->time_to_live = 64;

@@ -12,7 +12,9 @@ namespace vsgate {
 
 class Counter {
  public:
-  void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void add(uint64_t n) {
+    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   void inc() { add(1); }
   uint64_t get() const { return v_.load(std::memory_order_relaxed); }
 
@@ -31,17 +33,17 @@ enum class DropReason : uint8_t {
   lb_tcp_no_conn,     // TCP without SYN and without a connection
   lb_no_dest,         // no real server available (all weight 0 or overloaded)
   lb_conn_table_full,
-  lb_no_local_port,   // FULLNAT: local addresses and ports exhausted
-  lb_no_neighbour,    // DR/TUNNEL/LB next hop not resolved yet (resolution requested)
-  lb_too_big,         // TUNNEL: encapsulated packet exceeds the port MTU
+  lb_no_local_port,  // FULLNAT: local addresses and ports exhausted
+  lb_no_neighbour,   // DR/TUNNEL/LB next hop not resolved yet (resolution requested)
+  lb_too_big,        // TUNNEL: encapsulated packet exceeds the port MTU
   count
 };
 inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::count)>
-    kDropReasonNames{"runt",           "ipv4_truncated",     "ipv4_bad_header",
-                     "ipv4_bad_checksum", "l4_bad_header",   "lb_fragment",
-                     "lb_vip_no_service", "lb_tcp_no_conn",  "lb_no_dest",
-                     "lb_conn_table_full", "lb_no_local_port", "lb_no_neighbour",
-                     "lb_too_big"};
+    kDropReasonNames{
+        "runt",          "ipv4_truncated",     "ipv4_bad_header",   "ipv4_bad_checksum",
+        "l4_bad_header", "lb_fragment",        "lb_vip_no_service", "lb_tcp_no_conn",
+        "lb_no_dest",    "lb_conn_table_full", "lb_no_local_port",  "lb_no_neighbour",
+        "lb_too_big"};
 
 inline constexpr unsigned kMaxRxQueuesPerWorker = 16;
 
@@ -50,10 +52,10 @@ struct alignas(64) WorkerStats {
   Counter rx_packets;
   Counter rx_bursts;  // non-empty bursts, for the average burst size
   Counter tx_packets;
-  Counter tx_drops;  // tx queue full: freed
-  Counter punted;     // handed to the exception path
-  Counter punt_drops;  // punt ring full
-  Counter injected;    // from the exception path, sent on a port
+  Counter tx_drops;      // tx queue full: freed
+  Counter punted;        // handed to the exception path
+  Counter punt_drops;    // punt ring full
+  Counter injected;      // from the exception path, sent on a port
   Counter inject_drops;  // from the exception path, tx queue full
   Counter forwarded;     // transit IPv4 forwarded by the data plane
   std::array<Counter, kMaxRxQueuesPerWorker> rx_queue_packets;

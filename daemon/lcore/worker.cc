@@ -34,7 +34,8 @@ void flush(Worker& w, TxBuffers& tx, uint16_t port) {
 
 void punt_burst(Worker& w, rte_mbuf** pkts, unsigned n) {
   if (n == 0) return;
-  const unsigned q = rte_ring_enqueue_burst(w.punt_ring, reinterpret_cast<void**>(pkts), n, nullptr);
+  const unsigned q =
+      rte_ring_enqueue_burst(w.punt_ring, reinterpret_cast<void**>(pkts), n, nullptr);
   w.stats.punted.add(q);
   if (q < n) {
     w.stats.punt_drops.add(n - q);
@@ -52,8 +53,8 @@ unsigned inject(Worker& w) {
     unsigned j = i + 1;
     while (j < n && pkts[j]->port == pkts[i]->port) ++j;
     const uint16_t cnt = static_cast<uint16_t>(j - i);
-    const uint16_t sent = rte_eth_tx_burst(pkts[i]->port, static_cast<uint16_t>(w.index),
-                                           pkts + i, cnt);
+    const uint16_t sent =
+        rte_eth_tx_burst(pkts[i]->port, static_cast<uint16_t>(w.index), pkts + i, cnt);
     w.stats.injected.add(sent);
     w.stats.tx_packets.add(sent);
     if (sent < cnt) {

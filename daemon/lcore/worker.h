@@ -23,7 +23,7 @@ struct Worker {
   unsigned index = 0;  // also the tx queue this worker owns on every port
   unsigned lcore_id = 0;
   std::vector<RxQueueRef> rx_queues;
-  rte_ring* punt_ring = nullptr;   // to the main lcore
+  rte_ring* punt_ring = nullptr;    // to the main lcore
   rte_ring* inject_ring = nullptr;  // from the main lcore
   const Snapshot<Fib>* fib = nullptr;
   const Snapshot<LbSnapshot>* services = nullptr;

@@ -107,7 +107,7 @@ struct Options {
   uint32_t reals = 8;
   uint32_t mbufs = 1024;  // in rotation, a multiple of the burst
   uint64_t callgrind = 0;
-  uint32_t sweep = 64;   // entries examined per loop turn, as lcore/worker.cc (0: no sweep)
+  uint32_t sweep = 64;    // entries examined per loop turn, as lcore/worker.cc (0: no sweep)
   bool unstaged = false;  // est-*: decide packets one by one, without staging (a what-if)
   bool what_if = false;   // timed mode: also est-large unstaged
   bool smoke = false;

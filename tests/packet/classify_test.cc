@@ -2,12 +2,11 @@
 // output port and rewritten frame for forwarded packets).
 #include "ipv4/classify.h"
 
+#include <gtest/gtest.h>
 #include <rte_mbuf.h>
 
 #include <optional>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "packet_builder.h"
 
@@ -103,7 +102,11 @@ Bytes forwarded(PacketBuilder b, const char* dst_mac, const char* src_mac) {
 struct Case {
   Case(std::string n, Bytes in, Verdict v, DropReason r = DropReason::count, uint16_t port = 0,
        std::optional<Bytes> out = std::nullopt)
-      : name(std::move(n)), input(std::move(in)), verdict(v), reason(r), out_port(port),
+      : name(std::move(n)),
+        input(std::move(in)),
+        verdict(v),
+        reason(r),
+        out_port(port),
         output(std::move(out)) {}
   std::string name;
   Bytes input;
@@ -135,10 +138,11 @@ std::vector<Case> cases() {
                    .build(),
                Verdict::punt});
   c.push_back({"unknown ethertype goes to the host",
-               PacketBuilder().eth(kPort0Mac, kClientMac, 0x88cc).pad_to(60).build(), Verdict::punt});
-  c.push_back({"ping to our own address", from_client("10.0.0.1").build(), Verdict::punt});
-  c.push_back({"ping to our address on the other port", from_client("10.0.1.1").build(),
+               PacketBuilder().eth(kPort0Mac, kClientMac, 0x88cc).pad_to(60).build(),
                Verdict::punt});
+  c.push_back({"ping to our own address", from_client("10.0.0.1").build(), Verdict::punt});
+  c.push_back(
+      {"ping to our address on the other port", from_client("10.0.1.1").build(), Verdict::punt});
   c.push_back({"directed broadcast", from_client("10.0.0.255").build(), Verdict::punt});
   c.push_back({"limited broadcast", from_client("255.255.255.255").build(), Verdict::punt});
   c.push_back({"multicast", from_client("224.0.0.5").build(), Verdict::punt});
@@ -150,12 +154,12 @@ std::vector<Case> cases() {
   c.push_back({"transit with ttl 2 still forwarded", from_client("10.0.1.2", 2).build(),
                Verdict::forward, DropReason::count, 1,
                forwarded(from_client("10.0.1.2", 2), kServerMac, kPort1Mac)});
-  c.push_back({"ttl 1 expires here: host answers", from_client("10.0.1.2", 1).build(),
-               Verdict::punt});
+  c.push_back(
+      {"ttl 1 expires here: host answers", from_client("10.0.1.2", 1).build(), Verdict::punt});
   c.push_back({"ttl 0", from_client("10.0.1.2", 0).build(), Verdict::punt});
   c.push_back({"no route: host decides", from_client("172.16.0.1").build(), Verdict::punt});
-  c.push_back({"no neighbour yet: host resolves ARP", from_client("10.0.1.3").build(),
-               Verdict::punt});
+  c.push_back(
+      {"no neighbour yet: host resolves ARP", from_client("10.0.1.3").build(), Verdict::punt});
   c.push_back({"bigger than the out port's MTU: host fragments or says frag-needed",
                from_client("10.0.1.2", 64, "10.0.0.2", 1400).build(), Verdict::punt});
   {
@@ -188,8 +192,8 @@ std::vector<Case> cases() {
     PacketBuilder b = from_client("10.0.1.2");
     b.ip_hdr()->version_ihl = 0x65;
     b.fix_ipv4_checksum();
-    c.push_back({"version 6 in an ipv4 ethertype", b.build(), Verdict::drop,
-                 DropReason::ipv4_bad_header});
+    c.push_back(
+        {"version 6 in an ipv4 ethertype", b.build(), Verdict::drop, DropReason::ipv4_bad_header});
   }
   {
     PacketBuilder b = from_client("10.0.1.2");
@@ -212,8 +216,8 @@ std::vector<Case> cases() {
   {
     PacketBuilder b = from_client("10.0.0.1");
     b.ip_hdr()->hdr_checksum ^= 0x0101;
-    c.push_back({"bad checksum to our own address is dropped, not punted", b.build(),
-                 Verdict::drop, DropReason::ipv4_bad_checksum});
+    c.push_back({"bad checksum to our own address is dropped, not punted", b.build(), Verdict::drop,
+                 DropReason::ipv4_bad_checksum});
   }
   return c;
 }

@@ -1,5 +1,6 @@
 // gtest main for tests that need the DPDK EAL (mempools, rte_lpm, rte_hash): one EAL per process,
 // no hugepages, no PCI, no shared files, so tests run anywhere and in parallel.
+#include <gtest/gtest.h>
 #include <rte_eal.h>
 #include <unistd.h>
 
@@ -7,12 +8,10 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   const std::string prefix = "--file-prefix=vsgtest" + std::to_string(getpid());
-  std::vector<std::string> args{"packet_tests", "--no-huge",    "--no-pci", "-m", "512",
+  std::vector<std::string> args{"packet_tests", "--no-huge",     "--no-pci", "-m", "512",
                                 "--no-shconf",  "--log-level=3", "-l",       "0",  prefix};
   std::vector<char*> eal_argv;
   for (auto& a : args) eal_argv.push_back(a.data());

@@ -1,13 +1,12 @@
 // Table-driven packet tests of the load balancer on one worker: each step is an input frame on a
 // port, the expected verdict and drop reason, and for forwarded packets the exact output frame,
 // built independently with full checksums (so the incremental updates are checked too).
+#include <gtest/gtest.h>
 #include <rte_arp.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include <optional>
-
-#include <gtest/gtest.h>
 
 #include "ipv4/classify.h"
 #include "lb/lb_worker.h"
@@ -84,8 +83,8 @@ class LbPacketTest : public ::testing::Test {
     auto snap = reg_->snapshot();
     ASSERT_TRUE(snap.ok()) << snap.message();
     snap_ = std::move(snap.value());
-    worker_ = std::make_unique<LbWorker>(0, 1, 1024, ring_, reg_->real_slots(),
-                                         reg_->laddr_slots());
+    worker_ =
+        std::make_unique<LbWorker>(0, 1, 1024, ring_, reg_->real_slots(), reg_->laddr_slots());
     worker_->set_timeouts(snap_->timeouts);
   }
   void TearDown() override {
@@ -305,8 +304,8 @@ TEST_F(LbPacketTest, ExpiryGivesBackCountsAndLocalPorts) {
 }
 
 TEST_F(LbPacketTest, MissingNeighbourIsRequestedAndCounted) {
-  ASSERT_TRUE(reg_->add_real(svc(Proto::tcp, "10.0.0.101", 80), real("10.0.1.9", 80, FwdMode::nat))
-                  .ok());
+  ASSERT_TRUE(
+      reg_->add_real(svc(Proto::tcp, "10.0.0.101", 80), real("10.0.1.9", 80, FwdMode::nat)).ok());
   ASSERT_TRUE(reg_->del_real(svc(Proto::tcp, "10.0.0.101", 80),
                              {test::ip("10.0.1.3"), L4Port::from_host(80)})
                   .ok());
@@ -394,9 +393,8 @@ TEST_F(LbPacketTest, ClientSideIcmpErrorReachesTheRealServerFullNat) {
   Out reply = run(tcp(kPort1Mac, kRs2Mac, "10.0.1.2", 8080, "10.0.1.1", 1024, kSyn | kAck), 1);
   ASSERT_EQ(static_cast<int>(reply.d.verdict), static_cast<int>(Verdict::forward));
   // A router on the client's side cannot forward the SYN+ACK (MTU 1280): it tells the VIP.
-  const Bytes err = icmp_error_frame(kPort0Mac, kClientMac, "10.0.0.254", "10.0.0.100", 3, 4,
-                                     1280, quote_of(reply.frame, "10.0.0.100", 80, "10.0.0.2",
-                                                    40000));
+  const Bytes err = icmp_error_frame(kPort0Mac, kClientMac, "10.0.0.254", "10.0.0.100", 3, 4, 1280,
+                                     quote_of(reply.frame, "10.0.0.100", 80, "10.0.0.2", 40000));
   // The real server gets it from the local address, about the packet it sent (to laddr:lport).
   expect_forward(err, 0,
                  icmp_error_frame(kRs2Mac, kPort1Mac, "10.0.1.1", "10.0.1.2", 3, 4, 1280,

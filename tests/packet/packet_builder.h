@@ -6,8 +6,8 @@
 #include <rte_arp.h>
 #include <rte_ether.h>
 #include <rte_icmp.h>
-#include <rte_tcp.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_udp.h>
 
 #include <cstdint>
@@ -60,7 +60,8 @@ class PacketBuilder {
                       uint16_t payload_len, const Bytes& options = {}) {
     rte_ipv4_hdr h{};
     h.version_ihl = static_cast<uint8_t>(0x40 | ((sizeof h + options.size()) / 4));
-    h.total_length = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof h + options.size() + payload_len));
+    h.total_length =
+        rte_cpu_to_be_16(static_cast<uint16_t>(sizeof h + options.size() + payload_len));
     h.packet_id = rte_cpu_to_be_16(0x1234);
     h.time_to_live = ttl;
     h.next_proto_id = proto;
@@ -101,7 +102,8 @@ class PacketBuilder {
     return fix_l4_checksum();
   }
   // UDP header + payload; checksum computed unless `with_checksum` is false (0 = none).
-  PacketBuilder& udp(uint16_t sport, uint16_t dport, size_t payload_len, bool with_checksum = true) {
+  PacketBuilder& udp(uint16_t sport, uint16_t dport, size_t payload_len,
+                     bool with_checksum = true) {
     rte_udp_hdr h{};
     h.src_port = rte_cpu_to_be_16(sport);
     h.dst_port = rte_cpu_to_be_16(dport);

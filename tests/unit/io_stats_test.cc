@@ -1,12 +1,12 @@
 // Per-lcore counters: single writer, summed by a reader on another thread.
 #include "lcore/io_stats.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace vsgate {
 namespace {

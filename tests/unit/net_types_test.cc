@@ -45,8 +45,8 @@ TEST(MacAddr, ParsesAndFormats) {
   EXPECT_EQ(m->str(), "02:ab:cd:00:00:ff");
   EXPECT_FALSE(m->is_zero());
   EXPECT_TRUE(MacAddr::parse("00:00:00:00:00:00")->is_zero());
-  for (auto bad : {"02:ab:cd:00:00"sv, "02-ab-cd-00-00-ff"sv, "02:ab:cd:00:00:fg"sv,
-                   "02:ab:cd:00:00:ff:"sv})
+  for (auto bad :
+       {"02:ab:cd:00:00"sv, "02-ab-cd-00-00-ff"sv, "02:ab:cd:00:00:fg"sv, "02:ab:cd:00:00:ff:"sv})
     EXPECT_FALSE(MacAddr::parse(bad)) << bad;
 }
 
