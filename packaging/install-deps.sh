@@ -10,7 +10,7 @@ PACKAGES=(
   libdpdk-dev dpdk
   libiniparser-dev libboost-program-options-dev libsystemd-dev nlohmann-json3-dev libmnl-dev
   # tests
-  googletest libgtest-dev
+  googletest libgtest-dev clang-format
   # lab, e2e test and demo
   iproute2 iputils-ping ethtool procps python3
   # load-balancer e2e test (real servers answer HTTP; tcpdump to look at captures by hand)
