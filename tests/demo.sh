@@ -187,12 +187,20 @@ else
   SNMP=(-v2c -c demo -m "" "127.0.0.1:$SNMP_PORT")
   VS_TABLE=.1.3.6.1.4.1.8072.9999.9999.4847.1.4
 fi
-for _ in $(seq 40); do
-  snmpwalk "${SNMP[@]}" "$VS_TABLE" 2>/dev/null | grep -q " = " && break
+# Wait for rows, not for any answer: before the subagent registers, snmpd answers
+# "No more variables left in this MIB View".
+rows=""
+for _ in $(seq 80); do
+  snmpwalk "${SNMP[@]}" "$VS_TABLE" 2>/dev/null |
+    grep -Eq ' = (INTEGER|Gauge32|Counter64|STRING|Hex-STRING|Unsigned32): ' && rows=yes && break
   sleep 0.25
 done
 echo "\$ snmpwalk ${SNMP[*]} $VS_TABLE"
 snmpwalk "${SNMP[@]}" "$VS_TABLE"
+if [[ -z "$rows" ]]; then
+  echo "(no rows after 20 s; vsgate-snmp log:)"
+  tail -n 20 "$TMP/vsgate-snmp.log"
+fi
 stop_child "$SUBAGENT_PID"
 SUBAGENT_PID=""
 stop_child "$SNMPD_PID"
