@@ -321,44 +321,6 @@ TEST_F(LbPacketTest, MissingNeighbourIsRequestedAndCounted) {
 
 // Port unreachable from the real server about a datagram we sent with FULLNAT reaches the
 // client as an error from the VIP, quoting the client's own datagram.
-TEST_F(LbPacketTest, IcmpErrorTranslatedBackToTheClient) {
-  auto udp = [](const char* dmac, const char* smac, const char* src, uint16_t sport,
-                const char* dst, uint16_t dport) {
-    return PacketBuilder()
-        .eth(dmac, smac, RTE_ETHER_TYPE_IPV4)
-        .ipv4(src, dst, 64, IPPROTO_UDP, 8 + 12)
-        .udp(sport, dport, 12)
-        .build();
-  };
-  const Bytes sent_by_client = udp(kPort0Mac, kClientMac, "10.0.0.2", 5000, "10.0.0.100", 53);
-  Out fwd = run(sent_by_client, 0);
-  ASSERT_EQ(static_cast<int>(fwd.d.verdict), static_cast<int>(Verdict::forward));
-  auto icmp_error = [](const char* dmac, const char* smac, const char* src, const char* dst,
-                       const Bytes& quoted_frame) {
-    Bytes quote(quoted_frame.begin() + 14, quoted_frame.begin() + 14 + 20 + 8);
-    Bytes msg{3, 3, 0, 0, 0, 0, 0, 0};  // destination unreachable, port unreachable
-    msg.insert(msg.end(), quote.begin(), quote.end());
-    const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(msg.data(), msg.size()));
-    std::memcpy(&msg[2], &sum, 2);
-    return PacketBuilder()
-        .eth(dmac, smac, RTE_ETHER_TYPE_IPV4)
-        .ipv4(src, dst, 64, IPPROTO_ICMP, static_cast<uint16_t>(msg.size()))
-        .raw(msg)
-        .build();
-  };
-  // What the client must see: the error from the VIP, quoting its datagram as it sent it,
-  // except the UDP checksum, which is the one of the datagram the real server received.
-  Bytes quoted = sent_by_client;
-  std::memcpy(&quoted[14 + 20 + 6], &fwd.frame[14 + 20 + 6], 2);
-  expect_forward(icmp_error(kPort1Mac, kRs2Mac, "10.0.1.2", "10.0.1.1", fwd.frame), 1,
-                 icmp_error(kClientMac, kPort0Mac, "10.0.0.100", "10.0.0.2", quoted), 0);
-  // An error about something we never sent is the host's.
-  Out o = run(icmp_error(kPort1Mac, kRs2Mac, "10.0.1.2", "10.0.1.1",
-                         udp(kPort0Mac, kClientMac, "10.0.1.1", 999, "10.0.1.2", 53)),
-              1);
-  EXPECT_EQ(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::punt));
-}
-
 // An ICMP error message: type/code/4-byte rest, quoting the first 28 bytes of an IP packet.
 Bytes icmp_error_frame(const char* dmac, const char* smac, const char* src, const char* dst,
                        uint8_t type, uint8_t code, uint16_t mtu, const Bytes& quote) {
@@ -371,6 +333,37 @@ Bytes icmp_error_frame(const char* dmac, const char* smac, const char* src, cons
       .ipv4(src, dst, 64, IPPROTO_ICMP, static_cast<uint16_t>(msg.size()))
       .raw(msg)
       .build();
+}
+
+TEST_F(LbPacketTest, IcmpErrorTranslatedBackToTheClient) {
+  auto udp = [](const char* dmac, const char* smac, const char* src, uint16_t sport,
+                const char* dst, uint16_t dport) {
+    return PacketBuilder()
+        .eth(dmac, smac, RTE_ETHER_TYPE_IPV4)
+        .ipv4(src, dst, 64, IPPROTO_UDP, 8 + 12)
+        .udp(sport, dport, 12)
+        .build();
+  };
+  const Bytes sent_by_client = udp(kPort0Mac, kClientMac, "10.0.0.2", 5000, "10.0.0.100", 53);
+  Out fwd = run(sent_by_client, 0);
+  ASSERT_EQ(static_cast<int>(fwd.d.verdict), static_cast<int>(Verdict::forward));
+  // Destination unreachable, port unreachable, quoting the frame's first 28 bytes of IP.
+  auto icmp_error = [](const char* dmac, const char* smac, const char* src, const char* dst,
+                       const Bytes& quoted_frame) {
+    return icmp_error_frame(dmac, smac, src, dst, 3, 3, 0,
+                            Bytes(quoted_frame.begin() + 14, quoted_frame.begin() + 14 + 28));
+  };
+  // What the client must see: the error from the VIP, quoting its datagram as it sent it,
+  // except the UDP checksum, which is the one of the datagram the real server received.
+  Bytes quoted = sent_by_client;
+  std::memcpy(&quoted[14 + 20 + 6], &fwd.frame[14 + 20 + 6], 2);
+  expect_forward(icmp_error(kPort1Mac, kRs2Mac, "10.0.1.2", "10.0.1.1", fwd.frame), 1,
+                 icmp_error(kClientMac, kPort0Mac, "10.0.0.100", "10.0.0.2", quoted), 0);
+  // An error about something we never sent is the host's.
+  Out o = run(icmp_error(kPort1Mac, kRs2Mac, "10.0.1.2", "10.0.1.1",
+                         udp(kPort0Mac, kClientMac, "10.0.1.1", 999, "10.0.1.2", 53)),
+              1);
+  EXPECT_EQ(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::punt));
 }
 
 // The first 28 bytes of a frame's IP packet, with addresses and ports replaced.
