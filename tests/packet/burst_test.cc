@@ -17,6 +17,7 @@
 #include "ipv4/classify.h"
 #include "lb/lb_worker.h"
 #include "lb/registry.h"
+#include "lb_specs.h"
 #include "packet_builder.h"
 
 namespace vsgate {
@@ -32,18 +33,10 @@ constexpr const char* kRsMac = "02:00:00:00:01:02";
 constexpr uint8_t kSyn = RTE_TCP_SYN_FLAG, kAck = RTE_TCP_ACK_FLAG, kFin = RTE_TCP_FIN_FLAG,
                   kRst = RTE_TCP_RST_FLAG, kPsh = RTE_TCP_PSH_FLAG;
 
-rte_ether_addr ether(const char* s) {
-  rte_ether_addr a;
-  std::memcpy(a.addr_bytes, test::mac(s).bytes.data(), 6);
-  return a;
-}
+using test::ether;
 
-ServiceKey svc(Proto p, const char* vip, uint16_t port) {
-  return {p, test::ip(vip), L4Port::from_host(port)};
-}
-RealServerSpec real(const char* ip, uint16_t port, FwdMode fwd) {
-  return {{test::ip(ip), L4Port::from_host(port)}, fwd, 1, 0, 0};
-}
+using test::real;
+using test::svc;
 
 // Client 10.0.0.2-3 on port 0, real servers 10.0.1.2-5 on port 1 (10.0.1.9 has no neighbour);
 // rs2 has MAC `rs2_mac`.

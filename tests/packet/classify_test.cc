@@ -22,12 +22,7 @@ constexpr const char* kClientMac = "02:00:00:00:00:02";
 constexpr const char* kServerMac = "02:00:00:00:01:02";
 constexpr const char* kRouterMac = "02:00:00:00:01:fe";
 
-rte_ether_addr ether(const char* s) {
-  rte_ether_addr a;
-  auto m = test::mac(s);
-  std::memcpy(a.addr_bytes, m.bytes.data(), 6);
-  return a;
-}
+using test::ether;
 
 // The lab: port 0 = 10.0.0.1/24 (clients), port 1 = 10.0.1.1/24 (servers), and a gateway
 // 10.0.1.254 on port 1 for 192.168.0.0/16. Port 1 has a 1400-byte MTU to exercise the MTU check.

@@ -28,11 +28,7 @@ constexpr const char* kPort1Mac = "02:00:00:00:00:11";
 constexpr const char* kClientMac = "02:00:00:00:00:02";
 constexpr const char* kRsMac = "02:00:00:00:01:02";
 
-rte_ether_addr ether(const char* s) {
-  rte_ether_addr a;
-  std::memcpy(a.addr_bytes, test::mac(s).bytes.data(), 6);
-  return a;
-}
+using test::ether;
 
 Bytes tcp(const char* dmac, const char* smac, uint32_t src_be, uint16_t sport, uint32_t dst_be,
           uint16_t dport, uint8_t flags) {

@@ -11,6 +11,7 @@
 #include "ipv4/classify.h"
 #include "lb/lb_worker.h"
 #include "lb/registry.h"
+#include "lb_specs.h"
 #include "packet_builder.h"
 
 namespace vsgate {
@@ -28,18 +29,10 @@ constexpr const char* kRs4Mac = "02:00:00:00:01:04";
 constexpr const char* kRs5Mac = "02:00:00:00:01:05";
 constexpr uint8_t kSyn = RTE_TCP_SYN_FLAG, kAck = RTE_TCP_ACK_FLAG;
 
-rte_ether_addr ether(const char* s) {
-  rte_ether_addr a;
-  std::memcpy(a.addr_bytes, test::mac(s).bytes.data(), 6);
-  return a;
-}
+using test::ether;
 
-ServiceKey svc(Proto p, const char* vip, uint16_t port) {
-  return {p, test::ip(vip), L4Port::from_host(port)};
-}
-RealServerSpec real(const char* ip, uint16_t port, FwdMode fwd) {
-  return {{test::ip(ip), L4Port::from_host(port)}, fwd, 1, 0, 0};
-}
+using test::real;
+using test::svc;
 
 // client 10.0.0.2 on port 0; real servers 10.0.1.2..5 on port 1; local address 10.0.1.1.
 class LbPacketTest : public ::testing::Test {

@@ -23,6 +23,11 @@ using Bytes = std::vector<uint8_t>;
 
 inline MacAddr mac(const char* s) { return *MacAddr::parse(s); }
 inline Ipv4Addr ip(const char* s) { return *Ipv4Addr::parse(s); }
+inline rte_ether_addr ether(const char* s) {
+  rte_ether_addr a;
+  std::memcpy(a.addr_bytes, mac(s).bytes.data(), 6);
+  return a;
+}
 
 class PacketBuilder {
  public:
