@@ -200,7 +200,7 @@ Status App::create_workers() {
     neigh_rings_.push_back(nr);
     lb_workers_.push_back(std::make_unique<LbWorker>(i, config_.global.workers,
                                                      config_.global.connections, nr,
-                                                     lb_->real_slots(), lb_->laddr_slots()));
+                                                     lb_->counters(), lb_->laddr_slots()));
     w->lb = lb_workers_.back().get();
     w->services = services_.get();
     w->fib = fib_.get();

@@ -298,14 +298,13 @@ void App::register_lb_commands() {
       only = k.value();
       if (!lb_->find(*only)) return make_error("No such service");
     }
-    const unsigned nw = lb_->workers();
     Json services = Json::array();
     for (const auto& s : lb_->services()) {
       if (only && s->key != *only) continue;
       StatsValues total = s->zero_removed;
       Json reals = Json::array();
       for (const auto& r : s->reals) {
-        const StatsValues v = r->stats(nw);
+        const StatsValues v = lb_->stats(*r);
         total += v;
         reals.push_back({{"rip", r->key.ip.str()},
                          {"rport", r->key.port.host()},
@@ -313,8 +312,8 @@ void App::register_lb_commands() {
                          {"weight", r->weight},
                          {"upper", r->upper},
                          {"lower", r->lower},
-                         {"active", r->active(nw)},
-                         {"inactive", r->inactive(nw)},
+                         {"active", lb_->active(*r)},
+                         {"inactive", lb_->inactive(*r)},
                          {"stats", stats_json(v)},
                          {"rates", rates_json(r->rate)}});
       }
@@ -433,8 +432,9 @@ void App::register_lb_commands() {
         continue;
       }
       for (const auto& r : w->dump.rows) {
-        const RealServer* rs =
-            r.real_server == Conn::kNone ? nullptr : (*lb_->real_slots())[r.real_server];
+        // The current snapshot names every slot a live connection can hold.
+        const RealServerView* rs =
+            services_->get() ? services_->get()->real(r.real_server) : nullptr;
         out.push_back(
             {{"proto", r.proto == IPPROTO_TCP ? "tcp" : "udp"},
              {"state", std::string(r.state)},

@@ -22,16 +22,16 @@ void count_state_change(RealServerCounters& rc, const TcpStateChange& ch) {
 }  // namespace
 
 LbWorker::LbWorker(unsigned worker, unsigned workers, size_t conn_capacity,
-                   rte_ring* neigh_requests,
-                   const std::array<RealServer*, kMaxRealServers>* real_slots,
+                   rte_ring* neigh_requests, RealServerCounterTable& counters,
                    const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots)
     : worker_(worker),
       workers_(workers),
       conns_(conn_capacity),
       sched_(kMaxServices),
+      sched_version_(kMaxServices, 0),
       laddr_rr_(kMaxServices),
       loads_(256),
-      real_slots_(real_slots),
+      rs_counters_(counters),
       laddr_slots_(laddr_slots),
       neigh_requests_(neigh_requests) {
   conns_.set_expire_hook(&LbWorker::on_expire, this);
@@ -39,19 +39,17 @@ LbWorker::LbWorker(unsigned worker, unsigned workers, size_t conn_capacity,
 
 void LbWorker::on_expire(void* ctx, const Conn& c) { static_cast<LbWorker*>(ctx)->release(c); }
 
-// Gives back what a connection held: its count on the real server and its local port.
+// Gives back what a table entry held: its counts on the real server and its local port.
 void LbWorker::release(const Conn& c) {
   counters.conns.add(-1);
-  if (c.is_template()) return;  // persistence templates hold no counts and no port
-  if (c.real_server != Conn::kNone) {
-    if (RealServer* rs = (*real_slots_)[c.real_server]) {
-      auto& rc = rs->counters[worker_];
-      if (c.is_active())
-        rc.active.add(-1);
-      else
-        rc.inactive.add(-1);
-    }
-  }
+  if (c.real_server == Conn::kNone) return;
+  auto& rc = rs_counters_.at(worker_, c.real_server);
+  rc.live.add(-1);
+  if (c.is_template()) return;  // persistence templates hold no state counts and no port
+  if (c.is_active())
+    rc.active.add(-1);
+  else
+    rc.inactive.add(-1);
   if (c.fwd == FwdMode::fullnat && c.has_out_key()) {
     if (LocalAddress* la = (*laddr_slots_)[c.laddr]) {
       la->pools[worker_]->put(c.out().dst_port);
@@ -81,9 +79,9 @@ LbVerdict LbWorker::resolve_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fi
   return {LbVerdict::forward, DropReason::count, nh->port_id};
 }
 
-LbVerdict LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir, RealServer& rs,
-                             const Fib& fib) {
-  auto& rc = rs.counters[worker_];
+LbVerdict LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir,
+                             const RealServerView& rs, const Fib& fib) {
+  auto& rc = rs_counters_.at(worker_, c.real_server);
   const uint32_t len = rte_be_to_cpu_16(ip->total_length);
   void* l4 = reinterpret_cast<uint8_t*>(ip) + (ip->version_ihl & 0x0f) * 4u;
   const ConnKey& in = c.in();
@@ -125,21 +123,20 @@ LbVerdict LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction d
 LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTuple& t,
                                    uint8_t tcp_flags, const ServiceView& svc, const LbSnapshot& lb,
                                    const Fib& fib, uint32_t now) {
-  (void)lb;
   if (t.proto == IPPROTO_TCP && (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn)
     return {LbVerdict::drop, DropReason::lb_tcp_no_conn, 0};
   const size_t n = svc.reals.size();
   if (n > loads_.size()) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
   DestLoad* loads = loads_.data();  // preallocated: only the n entries used are written
   const bool need_counts =
-      svc.sched.kind() == SchedulerKind::lc || svc.sched.kind() == SchedulerKind::wlc;
+      svc.sched->kind() == SchedulerKind::lc || svc.sched->kind() == SchedulerKind::wlc;
   for (size_t i = 0; i < n; ++i) {
-    const RealServer& r = *svc.reals[i];
-    loads[i].overloaded = r.overloaded.load(std::memory_order_relaxed);
+    const uint32_t slot = svc.reals[i];
+    loads[i].overloaded = rs_counters_.overloaded(slot);
     loads[i].active = loads[i].inactive = 0;
     if (need_counts) {
-      loads[i].active = static_cast<uint32_t>(r.active(workers_));
-      loads[i].inactive = static_cast<uint32_t>(r.inactive(workers_));
+      loads[i].active = static_cast<uint32_t>(rs_counters_.active(slot));
+      loads[i].inactive = static_cast<uint32_t>(rs_counters_.inactive(slot));
     }
   }
   // Persistence (-p): a template (client, VIP, port 0 for the client) remembers the real
@@ -150,39 +147,43 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
   if (svc.persistence_ticks) {
     if (LookupResult r = conns_.lookup(tt, now); r && r.conn->is_template()) {
       tpl = r.conn;
-      const RealServer* prs = (*real_slots_)[tpl->real_server];
       for (size_t i = 0; i < n && idx < 0; ++i)
-        if (svc.reals[i] == prs && prs->weight > 0 && !loads[i].overloaded)
+        if (svc.reals[i] == tpl->real_server && lb.reals[svc.reals[i]].weight > 0 &&
+            !loads[i].overloaded)
           idx = static_cast<int>(i);
       if (idx >= 0) {
         tpl->touch(now);
       } else {
-        conns_.erase(tpl);  // its real server is gone or unavailable: schedule anew
-        counters.conns.add(-1);
+        release(*tpl);  // its real server is gone or unavailable: schedule anew
+        conns_.erase(tpl);
         tpl = nullptr;
       }
     }
   }
   if (idx < 0)
-    idx =
-        pick(svc.sched, sched_[svc.id], std::span<const DestLoad>(loads, n), t.src_ip, t.src_port);
+    idx = pick(*svc.sched, sched_state(svc), std::span<const DestLoad>(loads, n), t.src_ip,
+               t.src_port);
   if (idx < 0) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+  const uint32_t slot = svc.reals[static_cast<size_t>(idx)];
+  const RealServerView& rs = lb.reals[slot];
+  const FwdMode fwd = rs.fwd;
+  auto& rc = rs_counters_.at(worker_, slot);
   if (svc.persistence_ticks && !tpl) {
     if ((tpl = conns_.insert(tt, nullptr, now))) {
       tpl->set_template(true);
       tpl->fixed_timeout = svc.persistence_ticks;
       tpl->service = svc.id;
-      tpl->real_server = svc.reals[static_cast<size_t>(idx)]->slot;
-      tpl->fwd = svc.reals[static_cast<size_t>(idx)]->fwd;
+      tpl->real_server = slot;
+      tpl->fwd = fwd;
       counters.conns.add(1);
+      rc.live.add(1);
     }
   }
-  RealServer& rs = *svc.reals[static_cast<size_t>(idx)];
 
   ConnTuple out{};
   bool has_out = false;
   LocalAddress* la = nullptr;
-  if (rs.fwd == FwdMode::fullnat) {
+  if (fwd == FwdMode::fullnat) {
     const size_t nl = svc.laddrs.size();
     uint16_t lport = 0;
     for (size_t k = 0; k < nl && !lport; ++k) {
@@ -193,7 +194,7 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
     if (!lport) return {LbVerdict::drop, DropReason::lb_no_local_port, 0};
     out = {rs.key.ip.be, la->ip.be, rs.key.port.be, lport, t.proto};
     has_out = true;
-  } else if (rs.fwd == FwdMode::nat) {
+  } else if (fwd == FwdMode::nat) {
     out = {rs.key.ip.be, t.src_ip, rs.key.port.be, t.src_port, t.proto};
     has_out = true;
   }
@@ -202,16 +203,16 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
     if (la) la->pools[worker_]->put(out.dst_port);
     return {LbVerdict::drop, DropReason::lb_conn_table_full, 0};
   }
-  c->fwd = rs.fwd;
+  c->fwd = fwd;
   c->service = svc.id;
-  c->real_server = rs.slot;
+  c->real_server = slot;
   if (la) {
     c->laddr = static_cast<uint16_t>(la->slot);
     la->used[worker_].add(1);
   }
   counters.conns.add(1);
   counters.created.inc();
-  auto& rc = rs.counters[worker_];
+  rc.live.add(1);
   rc.conns.inc();
   rc.inactive.add(1);  // a new connection starts inactive (NONE/SYN_RECV, or UDP)
   if (t.proto == IPPROTO_TCP) {
@@ -224,7 +225,7 @@ LbVerdict LbWorker::process(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb,
                             uint32_t now) {
   const uint8_t proto = ip->next_proto_id;
   if (proto == IPPROTO_ICMP && (lb.is_laddr(ip->dst_addr) || !lb.services.empty())) {
-    const LbVerdict v = icmp_error(m, ip, fib, now);
+    const LbVerdict v = icmp_error(m, ip, lb, fib, now);
     if (v.kind != LbVerdict::not_mine) return v;
   }
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
@@ -262,11 +263,13 @@ LbVerdict LbWorker::process_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const LbFlow& f,
   }
   if (r) {
     Conn& c = *r.conn;
-    RealServer* rs = (*real_slots_)[c.real_server];
-    if (!rs) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+    const RealServerView* rs = lb.real(c.real_server);
+    if (!rs) [[unlikely]]
+      return {LbVerdict::drop, DropReason::lb_no_dest, 0};
     c.touch(now);
     if (proto == IPPROTO_TCP) {
-      count_state_change(rs->counters[worker_], c.on_tcp_packet(r.dir, tcp_flags));
+      count_state_change(rs_counters_.at(worker_, c.real_server),
+                         c.on_tcp_packet(r.dir, tcp_flags));
     }
     return transmit(m, ip, c, r.dir, *rs, fib);
   }
@@ -287,7 +290,8 @@ LbVerdict LbWorker::process_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const LbFlow& f,
 // real server goes back to the client as if the VIP had sent it, with the quoted packet
 // translated back to client -> VIP, so that path-MTU discovery and port-unreachable work
 // through the load balancer.
-LbVerdict LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint32_t now) {
+LbVerdict LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb, const Fib& fib,
+                               uint32_t now) {
   const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
   const uint32_t icmp_len = rte_be_to_cpu_16(ip->total_length) - ihl;
   const uint32_t in_seg = rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr);
@@ -311,15 +315,16 @@ LbVerdict LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, ui
   if (!r) return {};
   Conn& c = *r.conn;
   c.touch(now);
-  RealServer* rs = (*real_slots_)[c.real_server];
+  const RealServerView* rs = lb.real(c.real_server);
   if (r.dir == Direction::in)
     return icmp_error_to_real(m, ip, inner, ports, icmp, icmp_len, c, rs, fib);
   const ConnKey& in = c.in();
   rewrite_icmp_error(ip, inner, ports, icmp, icmp_len, in.dst_ip, in.src_ip, in.src_ip, in.src_port,
                      in.dst_ip, in.dst_port);
   if (rs) {
-    rs->counters[worker_].outpkts.inc();
-    rs->counters[worker_].outbytes.add(rte_be_to_cpu_16(ip->total_length));
+    auto& rc = rs_counters_.at(worker_, c.real_server);
+    rc.outpkts.inc();
+    rc.outbytes.add(rte_be_to_cpu_16(ip->total_length));
   }
   counters.icmp_translated.inc();
   return to_next_hop(m, in.src_ip, fib);
@@ -351,9 +356,9 @@ void LbWorker::rewrite_icmp_error(rte_ipv4_hdr* ip, rte_ipv4_hdr* inner, uint16_
 // server sent, so its TCP stack lowers the MSS or gives up, as without a load balancer.
 LbVerdict LbWorker::icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_hdr* inner,
                                        uint16_t* ports, uint8_t* icmp, uint32_t icmp_len, Conn& c,
-                                       RealServer* rs, const Fib& fib) {
+                                       const RealServerView* rs, const Fib& fib) {
   if (!rs) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
-  auto& rc = rs->counters[worker_];
+  auto& rc = rs_counters_.at(worker_, c.real_server);
   rc.inpkts.inc();
   rc.inbytes.add(rte_be_to_cpu_16(ip->total_length));
   counters.icmp_translated.inc();

@@ -72,8 +72,10 @@ inline DropReason parse_flow(const rte_mbuf* m, const rte_ipv4_hdr* ip, LbFlow& 
 
 class LbWorker {
  public:
+  // `counters` and `laddr_slots` are the registry's (LbRegistry::counters(), laddr_slots()):
+  // both outlive the worker, and their slots stay valid while a connection names them.
   LbWorker(unsigned worker, unsigned workers, size_t conn_capacity, rte_ring* neigh_requests,
-           const std::array<RealServer*, kMaxRealServers>* real_slots,
+           RealServerCounterTable& counters,
            const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots);
 
   // `ip` is a validated IPv4 header inside `m` (header checksum checked, lengths sane).
@@ -136,8 +138,15 @@ class LbWorker {
   LbVerdict new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTuple& t, uint8_t tcp_flags,
                            const ServiceView& svc, const LbSnapshot& lb, const Fib& fib,
                            uint32_t now);
-  LbVerdict transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir, RealServer& rs,
-                     const Fib& fib);
+  LbVerdict transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir,
+                     const RealServerView& rs, const Fib& fib);
+  SchedState& sched_state(const ServiceView& svc) {
+    if (sched_version_[svc.id] != svc.sched_version) [[unlikely]] {
+      sched_[svc.id] = initial_sched_state(*svc.sched, worker_, workers_);
+      sched_version_[svc.id] = svc.sched_version;
+    }
+    return sched_[svc.id];
+  }
   // Egress port and MACs towards `dst_be`: from hops_, or resolved (and remembered).
   LbVerdict to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib) {
     if (fib.generation() != hops_fib_) [[unlikely]] {
@@ -152,9 +161,10 @@ class LbWorker {
     return resolve_next_hop(m, dst_be, fib);
   }
   LbVerdict resolve_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib);
-  LbVerdict icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint32_t now);
+  LbVerdict icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb, const Fib& fib,
+                       uint32_t now);
   LbVerdict icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_hdr* inner, uint16_t* ports,
-                               uint8_t* icmp, uint32_t icmp_len, Conn& c, RealServer* rs,
+                               uint8_t* icmp, uint32_t icmp_len, Conn& c, const RealServerView* rs,
                                const Fib& fib);
   static void rewrite_icmp_error(rte_ipv4_hdr* ip, rte_ipv4_hdr* inner, uint16_t* ports,
                                  uint8_t* icmp, uint32_t icmp_len, uint32_t src, uint32_t dst,
@@ -164,11 +174,11 @@ class LbWorker {
 
   unsigned worker_, workers_;
   ConnTable conns_;
-  std::vector<SchedState> sched_;   // by service id
-  std::vector<uint32_t> laddr_rr_;  // by service id: next local address to try
-  std::vector<DestLoad> loads_;     // scheduler input, up to 256 real servers
-  // Slots stay valid while any connection refers to them (LbRegistry::release_removed).
-  const std::array<RealServer*, kMaxRealServers>* real_slots_;
+  std::vector<SchedState> sched_;        // by service id
+  std::vector<uint64_t> sched_version_;  // by service id: ServiceView::sched_version of sched_
+  std::vector<uint32_t> laddr_rr_;       // by service id: next local address to try
+  std::vector<DestLoad> loads_;          // scheduler input, up to 256 real servers
+  RealServerCounterTable& rs_counters_;  // this worker writes its own block of each slot
   const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots_;
   rte_ring* neigh_requests_;
 

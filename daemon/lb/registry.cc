@@ -4,20 +4,6 @@
 
 namespace vsgate {
 
-StatsValues& StatsValues::operator+=(const StatsValues& o) {
-  conns += o.conns;
-  inpkts += o.inpkts;
-  outpkts += o.outpkts;
-  inbytes += o.inbytes;
-  outbytes += o.outbytes;
-  return *this;
-}
-
-StatsValues StatsValues::operator-(const StatsValues& o) const {
-  return {conns - o.conns, inpkts - o.inpkts, outpkts - o.outpkts, inbytes - o.inbytes,
-          outbytes - o.outbytes};
-}
-
 void RateEstimator::sample(const StatsValues& now, double seconds) {
   if (!primed || seconds <= 0) {
     last = now;
@@ -39,31 +25,6 @@ void RateEstimator::sample(const StatsValues& now, double seconds) {
   ewma(outpps, static_cast<double>(d.outpkts) / seconds);
   ewma(inbps, static_cast<double>(d.inbytes) / seconds);
   ewma(outbps, static_cast<double>(d.outbytes) / seconds);
-}
-
-StatsValues RealServer::stats(unsigned workers) const {
-  StatsValues s;
-  for (unsigned w = 0; w < workers; ++w) {
-    const auto& c = counters[w];
-    s.conns += c.conns.get();
-    s.inpkts += c.inpkts.get();
-    s.outpkts += c.outpkts.get();
-    s.inbytes += c.inbytes.get();
-    s.outbytes += c.outbytes.get();
-  }
-  return s - zero;
-}
-
-int64_t RealServer::active(unsigned workers) const {
-  int64_t n = 0;
-  for (unsigned w = 0; w < workers; ++w) n += counters[w].active.get();
-  return std::max<int64_t>(n, 0);
-}
-
-int64_t RealServer::inactive(unsigned workers) const {
-  int64_t n = 0;
-  for (unsigned w = 0; w < workers; ++w) n += counters[w].inactive.get();
-  return std::max<int64_t>(n, 0);
 }
 
 LocalPortPool::LocalPortPool(std::shared_ptr<const ReplySteering> steering, unsigned worker,
@@ -135,28 +96,12 @@ void LocalPortPool::put(uint16_t port_be) {
   ++free_;
 }
 
-const ServiceView* LbSnapshot::find(uint8_t proto, uint32_t vip_be, uint16_t port_be) const {
-  ServiceKey k{static_cast<Proto>(proto), Ipv4Addr{vip_be}, L4Port{port_be}};
-  auto it =
-      std::lower_bound(services.begin(), services.end(), k,
-                       [](const ServiceView& v, const ServiceKey& key) { return v.key < key; });
-  return it != services.end() && it->key == k ? &*it : nullptr;
-}
-
-bool LbSnapshot::is_vip(uint32_t ip_be) const {
-  return std::binary_search(vips.begin(), vips.end(), ip_be);
-}
-bool LbSnapshot::is_laddr(uint32_t ip_be) const {
-  return std::binary_search(laddrs.begin(), laddrs.end(), ip_be);
-}
-
 LbRegistry::LbRegistry(unsigned workers, uint16_t lport_first, uint16_t lport_last)
     : workers_(workers),
       lport_first_(lport_first),
       lport_last_(lport_last),
-      real_slots_(std::make_unique<std::array<RealServer*, kMaxRealServers>>()),
+      counters_(std::make_unique<RealServerCounterTable>(workers)),
       laddr_slots_(std::make_unique<std::array<LocalAddress*, kMaxLocalAddresses>>()) {
-  real_slots_->fill(nullptr);
   laddr_slots_->fill(nullptr);
 }
 
@@ -196,7 +141,7 @@ Status LbRegistry::edit_service(const ServiceSpec& spec) {
   if (!s) return make_error("No such service");
   if (spec.scheduler) s->scheduler = *spec.scheduler;
   if (spec.persistence_s) s->persistence_s = *spec.persistence_s;
-  ++generation_;
+  changed(*s);
   return Ok{};
 }
 
@@ -221,18 +166,23 @@ void LbRegistry::clear() {
 }
 
 Result<uint32_t> LbRegistry::alloc_real_slot() {
+  uint32_t s;
   if (!free_real_slots_.empty()) {
-    const uint32_t s = free_real_slots_.back();
+    // The lowest first, which keeps the snapshots' slot tables short.
+    auto lowest = std::min_element(free_real_slots_.begin(), free_real_slots_.end());
+    s = *lowest;
+    *lowest = free_real_slots_.back();
     free_real_slots_.pop_back();
-    return s;
+  } else if (real_slot_used_.size() < kMaxRealServers) {
+    s = static_cast<uint32_t>(real_slot_used_.size());
+    real_slot_used_.push_back(false);
+  } else {
+    return make_error("Memory allocation problem");
   }
-  for (uint32_t s = 0; s < kMaxRealServers; ++s) {
-    if ((*real_slots_)[s] != nullptr) continue;
-    bool retired = false;
-    for (const auto& r : retired_) retired = retired || r.real->slot == s;
-    if (!retired) return s;
-  }
-  return make_error("Memory allocation problem");
+  real_slot_used_[s] = true;
+  counters_->ensure(s);
+  counters_->set_overloaded(s, false);
+  return s;
 }
 
 Status LbRegistry::add_real(const ServiceKey& k, const RealServerSpec& spec) {
@@ -250,10 +200,9 @@ Status LbRegistry::add_real(const ServiceKey& k, const RealServerSpec& spec) {
   r->upper = spec.upper.value_or(0);
   r->lower = spec.lower.value_or(0);
   r->slot = slot.value();
-  r->counters = std::make_unique<RealServerCounters[]>(workers_);
-  (*real_slots_)[r->slot] = r.get();
+  r->zero = counters_->stats(r->slot);  // what an earlier holder of the slot counted
   s->reals.push_back(std::move(r));
-  ++generation_;
+  changed(*s);
   return Ok{};
 }
 
@@ -265,9 +214,14 @@ Status LbRegistry::edit_real(const ServiceKey& k, const RealServerSpec& spec) {
       if (spec.weight && *spec.weight > 65535) return make_error("Weight out of range (0..65535)");
       if (spec.fwd) r->fwd = *spec.fwd;
       if (spec.weight) r->weight = *spec.weight;
-      if (spec.upper) r->upper = *spec.upper;
+      if (spec.upper) {
+        counters_->set_overloaded(
+            r->slot,
+            overload_after_threshold_change(counters_->overloaded(r->slot), r->upper, *spec.upper));
+        r->upper = *spec.upper;
+      }
       if (spec.lower) r->lower = *spec.lower;
-      ++generation_;
+      changed(*s);
       return Ok{};
     }
   return make_error("No such destination");
@@ -280,10 +234,10 @@ Status LbRegistry::del_real(const ServiceKey& k, const RealServerKey& key) {
       std::find_if(s->reals.begin(), s->reals.end(), [&](const auto& r) { return r->key == key; });
   if (it == s->reals.end()) return make_error("No such destination");
   // Its traffic so far still belongs to the service's totals.
-  s->zero_removed += (*it)->stats(workers_);
+  s->zero_removed += stats(**it);
   retire(*it);
   s->reals.erase(it);
-  ++generation_;
+  changed(*s);
   return Ok{};
 }
 
@@ -363,7 +317,7 @@ Status LbRegistry::zero(const std::optional<ServiceKey>& k) {
     if (k && s->key != *k) continue;
     found = true;
     for (auto& r : s->reals) {
-      r->zero += r->stats(workers_);
+      r->zero = counters_->stats(r->slot);
       r->rate = RateEstimator{};
     }
     s->zero_removed = StatsValues{};
@@ -378,26 +332,36 @@ void LbRegistry::set_timeouts(uint32_t tcp_s, uint32_t tcpfin_s, uint32_t udp_s)
   ++generation_;
 }
 
-Result<std::unique_ptr<const LbSnapshot>> LbRegistry::snapshot() const {
+Result<std::unique_ptr<const LbSnapshot>> LbRegistry::snapshot() {
   auto snap = std::make_unique<LbSnapshot>();
-  snap->real_slots = real_slots_.get();
-  snap->laddr_slots = laddr_slots_.get();
   snap->timeouts = timeouts_;
+  snap->reals.resize(real_slot_used_.size());
+  auto add_real = [&](const RealServer& r) {
+    snap->reals[r.slot] = {r.key, r.fwd, r.weight, true};
+  };
+  for (const Retired& t : retired_) add_real(*t.real);
   for (const auto& s : services_) {
+    if (!s->sched) {
+      std::vector<SchedDest> dests;
+      for (const auto& r : s->reals)
+        dests.push_back({r->weight, r->upper, r->lower, sched_identity(r->key)});
+      auto table = SchedulerTable::build(s->scheduler, dests);
+      if (!table)
+        return make_error(std::string(proto_name(s->key.proto)) + " " + s->key.vip.str() + ":" +
+                          std::to_string(s->key.port.host()) + ": " + table.message());
+      s->sched = std::make_shared<const SchedulerTable>(std::move(table.value()));
+      s->sched_version = next_sched_version_++;
+    }
     ServiceView v;
     v.key = s->key;
     v.id = s->id;
+    v.sched_version = s->sched_version;
     v.persistence_ticks = ticks_from_seconds(s->persistence_s);
-    std::vector<SchedDest> dests;
+    v.sched = s->sched;
     for (const auto& r : s->reals) {
-      dests.push_back({r->weight, r->upper, r->lower, sched_identity(r->key)});
-      v.reals.push_back(r.get());
+      add_real(*r);
+      v.reals.push_back(r->slot);
     }
-    auto table = SchedulerTable::build(s->scheduler, dests);
-    if (!table)
-      return make_error(std::string(proto_name(s->key.proto)) + " " + s->key.vip.str() + ":" +
-                        std::to_string(s->key.port.host()) + ": " + table.message());
-    v.sched = std::move(table.value());
     for (const auto& l : s->laddrs) {
       v.laddrs.push_back(l.get());
       snap->laddrs.push_back(l->ip.be);
@@ -416,7 +380,7 @@ void LbRegistry::estimate(double seconds) {
   for (auto& s : services_) {
     StatsValues total = s->zero_removed;
     for (auto& r : s->reals) {
-      const StatsValues v = r->stats(workers_);
+      const StatsValues v = stats(*r);
       r->rate.sample(v, seconds);
       total += v;
     }
@@ -427,18 +391,17 @@ void LbRegistry::estimate(double seconds) {
 void LbRegistry::update_overload() {
   for (auto& s : services_)
     for (auto& r : s->reals) {
-      const auto total = static_cast<uint32_t>(r->active(workers_) + r->inactive(workers_));
-      r->overloaded.store(vsgate::update_overload(r->overloaded.load(std::memory_order_relaxed),
-                                                  total, r->upper, r->lower),
-                          std::memory_order_relaxed);
+      const auto total = static_cast<uint32_t>(active(*r) + inactive(*r));
+      counters_->set_overloaded(r->slot, vsgate::update_overload(counters_->overloaded(r->slot),
+                                                                 total, r->upper, r->lower));
     }
 }
 
 void LbRegistry::release_removed(uint64_t safe_generation) {
   std::erase_if(retired_, [&](Retired& t) {
     if (t.generation > safe_generation) return false;
-    if (t.real->active(workers_) + t.real->inactive(workers_) > 0) return false;
-    (*real_slots_)[t.real->slot] = nullptr;
+    if (counters_->live(t.real->slot) != 0) return false;
+    real_slot_used_[t.real->slot] = false;
     free_real_slots_.push_back(t.real->slot);
     return true;
   });

@@ -1,7 +1,7 @@
 // The load balancer's configuration as the control plane holds it (services, real servers,
-// local addresses, timeouts), the immutable snapshot the workers read, and the per-worker
-// counters of each real server. Runs on the main lcore only; workers see changes through
-// published LbSnapshots (lcore/snapshot.h).
+// local addresses, timeouts) and the slots that tie it to the workers' state. Runs on the main
+// lcore only; workers see changes through published LbSnapshots (lb/lb_snapshot.h), counters
+// through the RealServerCounterTable.
 #pragma once
 
 #include <array>
@@ -15,39 +15,13 @@
 #include "common/result.h"
 #include "lb/core/conn_table.h"
 #include "lb/core/scheduler.h"
+#include "lb/lb_snapshot.h"
+#include "lb/real_server_counters.h"
 #include "lb/reply_steering.h"
 #include "lb/types.h"
 #include "lcore/io_stats.h"
 
 namespace vsgate {
-
-inline constexpr unsigned kMaxWorkers = 64;
-inline constexpr uint32_t kMaxRealServers = 65536;  // slots; a conn refers to its real by slot
-inline constexpr uint32_t kMaxLocalAddresses = 1024;
-inline constexpr uint32_t kMaxServices = 4096;
-
-// A counter that goes up and down (active/inactive connections); single writer.
-class Gauge {
- public:
-  void add(int64_t d) {
-    v_.store(v_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
-  }
-  int64_t get() const { return v_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<int64_t> v_{0};
-};
-
-struct alignas(64) RealServerCounters {
-  Counter conns, inpkts, outpkts, inbytes, outbytes;
-  Gauge active, inactive;  // connections in ESTABLISHED / in any other state (incl. UDP)
-};
-
-struct StatsValues {
-  uint64_t conns = 0, inpkts = 0, outpkts = 0, inbytes = 0, outbytes = 0;
-  StatsValues& operator+=(const StatsValues& o);
-  StatsValues operator-(const StatsValues& o) const;
-};
 
 // IPVS-style rate estimator: 2 s samples, smoothed with weight 1/4.
 struct RateEstimator {
@@ -57,20 +31,16 @@ struct RateEstimator {
   void sample(const StatsValues& now, double seconds);
 };
 
+// A real server as the main lcore keeps it; workers see a RealServerView copy in the snapshot
+// and count in the RealServerCounterTable under `slot`.
 struct RealServer {
   RealServerKey key;
   FwdMode fwd = FwdMode::fullnat;
   uint32_t weight = 1;
   uint32_t upper = 0, lower = 0;
   uint32_t slot = 0;
-  std::unique_ptr<RealServerCounters[]> counters;  // one block per worker
-  std::atomic<bool> overloaded{false};             // maintained by the main lcore
-  StatsValues zero;                                // subtracted on read after -Z
+  StatsValues zero;  // subtracted on read: the counters at -Z or when the slot was taken
   RateEstimator rate;
-
-  StatsValues stats(unsigned workers) const;  // since start or -Z
-  int64_t active(unsigned workers) const;
-  int64_t inactive(unsigned workers) const;
 };
 
 // Local-port pool of one local address, for one worker. Only that worker allocates and frees.
@@ -117,29 +87,9 @@ struct Service {
   std::vector<std::shared_ptr<LocalAddress>> laddrs;
   RateEstimator rate;
   StatsValues zero_removed;  // stats of removed real servers still count for the service
-};
-
-// What a worker needs about one service: immutable.
-struct ServiceView {
-  ServiceKey key;
-  uint32_t id = 0;
-  uint32_t persistence_ticks = 0;
-  SchedulerTable sched;
-  std::vector<RealServer*> reals;     // index = scheduler dest index
-  std::vector<LocalAddress*> laddrs;  // FULLNAT source addresses
-};
-
-struct LbSnapshot {
-  std::vector<ServiceView> services;  // sorted by key
-  std::vector<uint32_t> vips;         // sorted, network order: drop what no service takes
-  std::vector<uint32_t> laddrs;       // sorted, network order
-  std::array<RealServer*, kMaxRealServers>* real_slots = nullptr;
-  std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots = nullptr;
-  Timeouts timeouts;
-
-  const ServiceView* find(uint8_t proto, uint32_t vip_be, uint16_t port_be) const;
-  bool is_vip(uint32_t ip_be) const;
-  bool is_laddr(uint32_t ip_be) const;
+  // The scheduler table of the last snapshot; rebuilt only after a change of this service.
+  std::shared_ptr<const SchedulerTable> sched;
+  uint64_t sched_version = 0;
 };
 
 struct ServiceSpec {
@@ -178,18 +128,27 @@ class LbRegistry {
   const std::vector<std::shared_ptr<Service>>& services() const { return services_; }
   const Service* find(const ServiceKey& k) const;
   unsigned workers() const { return workers_; }
-  const std::array<RealServer*, kMaxRealServers>* real_slots() const { return real_slots_.get(); }
+  // Counters of every real-server slot; give it to the workers (LbWorker).
+  RealServerCounterTable& counters() { return *counters_; }
+  const RealServerCounterTable& counters() const { return *counters_; }
+  // Local addresses by slot; an entry, once set, stays for the life of the registry.
   const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots() const {
     return laddr_slots_.get();
   }
+  // Real-server statistics since start or -Z, and connections by state (summed over workers).
+  StatsValues stats(const RealServer& r) const { return counters_->stats(r.slot) - r.zero; }
+  int64_t active(const RealServer& r) const { return counters_->active(r.slot); }
+  int64_t inactive(const RealServer& r) const { return counters_->inactive(r.slot); }
 
-  // A new snapshot for the workers (after any change).
-  Result<std::unique_ptr<const LbSnapshot>> snapshot() const;
+  // A new snapshot for the workers (after any change). Rebuilds the scheduler tables of the
+  // services that changed since the last one.
+  Result<std::unique_ptr<const LbSnapshot>> snapshot();
   uint64_t generation() const { return generation_; }
 
-  // Main lcore, every 2 s: rates; and once a second: overload flags, release of removed real
-  // servers whose connections are all gone (call with `safe` = no worker can still hold a
-  // snapshot older than the removal, i.e. after an RCU grace period).
+  // Main lcore, every 2 s: rates; and a few times a second: overload flags, release of the
+  // slots of removed real servers that no table entry names any more (call with `safe` = the
+  // newest generation every worker has passed a quiescent state since it was published: no
+  // worker can still create an entry naming a real server removed before it).
   void estimate(double seconds);
   void update_overload();
   void release_removed(uint64_t safe_generation);
@@ -198,16 +157,22 @@ class LbRegistry {
   Result<uint32_t> alloc_real_slot();
   void retire(std::shared_ptr<RealServer> r);
   Service* find_mut(const ServiceKey& k);
+  void changed(Service& s) {  // its scheduler table must be rebuilt
+    s.sched.reset();
+    ++generation_;
+  }
 
   unsigned workers_;
   uint16_t lport_first_, lport_last_;
   std::vector<std::shared_ptr<const ReplySteering>> steering_;  // by port id
   std::shared_ptr<const ReplySteering> default_steering_;
   std::vector<std::shared_ptr<Service>> services_;
-  std::unique_ptr<std::array<RealServer*, kMaxRealServers>> real_slots_;
+  std::unique_ptr<RealServerCounterTable> counters_;
+  std::vector<bool> real_slot_used_;  // by slot: held by a real server, present or retired
   std::unique_ptr<std::array<LocalAddress*, kMaxLocalAddresses>> laddr_slots_;
-  std::vector<uint32_t> free_real_slots_, free_laddr_slots_, free_service_ids_;
+  std::vector<uint32_t> free_real_slots_, free_service_ids_;
   uint32_t next_service_id_ = 0;
+  uint64_t next_sched_version_ = 1;
   struct Retired {
     std::shared_ptr<RealServer> real;
     uint64_t generation;

@@ -313,7 +313,7 @@ class Lab {
 
   std::unique_ptr<LbWorker> make_worker(size_t capacity) {
     auto w =
-        std::make_unique<LbWorker>(0, 1, capacity, ring_, reg_->real_slots(), reg_->laddr_slots());
+        std::make_unique<LbWorker>(0, 1, capacity, ring_, reg_->counters(), reg_->laddr_slots());
     w->set_timeouts(snap_->timeouts);
     return w;
   }

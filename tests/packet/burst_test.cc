@@ -85,8 +85,7 @@ struct World {
     auto s = reg->snapshot();
     EXPECT_TRUE(s.ok());
     snap = std::move(s.value());
-    worker =
-        std::make_unique<LbWorker>(0, 1, capacity, ring, reg->real_slots(), reg->laddr_slots());
+    worker = std::make_unique<LbWorker>(0, 1, capacity, ring, reg->counters(), reg->laddr_slots());
     worker->set_timeouts(snap->timeouts);
   }
   ~World() {
@@ -317,14 +316,14 @@ TEST_F(BurstTest, BurstsDecideExactlyAsPacketByPacket) {
     const Service* t = many.reg->find(s->key);
     ASSERT_NE(t, nullptr);
     for (size_t r = 0; r < s->reals.size(); ++r) {
-      const StatsValues x = s->reals[r]->stats(1), y = t->reals[r]->stats(1);
+      const StatsValues x = one.reg->stats(*s->reals[r]), y = many.reg->stats(*t->reals[r]);
       EXPECT_EQ(x.conns, y.conns);
       EXPECT_EQ(x.inpkts, y.inpkts);
       EXPECT_EQ(x.outpkts, y.outpkts);
       EXPECT_EQ(x.inbytes, y.inbytes);
       EXPECT_EQ(x.outbytes, y.outbytes);
-      EXPECT_EQ(s->reals[r]->active(1), t->reals[r]->active(1));
-      EXPECT_EQ(s->reals[r]->inactive(1), t->reals[r]->inactive(1));
+      EXPECT_EQ(one.reg->active(*s->reals[r]), many.reg->active(*t->reals[r]));
+      EXPECT_EQ(one.reg->inactive(*s->reals[r]), many.reg->inactive(*t->reals[r]));
     }
   }
   EXPECT_EQ(one.drain_requests(), many.drain_requests());

@@ -76,7 +76,7 @@ TEST(LbRss, EachWorkersRepliesComeBackToIt) {
   ASSERT_TRUE(snap.ok()) << snap.message();
   std::array<std::unique_ptr<LbWorker>, 2> workers;
   for (unsigned w = 0; w < 2; ++w) {
-    workers[w] = std::make_unique<LbWorker>(w, 2, 1024, ring, reg.real_slots(), reg.laddr_slots());
+    workers[w] = std::make_unique<LbWorker>(w, 2, 1024, ring, reg.counters(), reg.laddr_slots());
     workers[w]->set_timeouts((*snap)->timeouts);
   }
 

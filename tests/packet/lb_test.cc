@@ -76,8 +76,7 @@ class LbPacketTest : public ::testing::Test {
     auto snap = reg_->snapshot();
     ASSERT_TRUE(snap.ok()) << snap.message();
     snap_ = std::move(snap.value());
-    worker_ =
-        std::make_unique<LbWorker>(0, 1, 1024, ring_, reg_->real_slots(), reg_->laddr_slots());
+    worker_ = std::make_unique<LbWorker>(0, 1, 1024, ring_, reg_->counters(), reg_->laddr_slots());
     worker_->set_timeouts(snap_->timeouts);
   }
   void TearDown() override {
@@ -150,15 +149,15 @@ TEST_F(LbPacketTest, FullNatBothDirections) {
   expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 80, kAck), 0,
                  tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1024, "10.0.1.2", 8080, kAck), 1);
   const RealServer& r = rs("10.0.0.100", 80);
-  EXPECT_EQ(r.stats(1).conns, 1u);
-  EXPECT_EQ(r.stats(1).inpkts, 2u);
-  EXPECT_EQ(r.stats(1).outpkts, 1u);
-  EXPECT_EQ(r.active(1), 1) << "ESTABLISHED counts as ActiveConn";
-  EXPECT_EQ(r.inactive(1), 0);
+  EXPECT_EQ(reg_->stats(r).conns, 1u);
+  EXPECT_EQ(reg_->stats(r).inpkts, 2u);
+  EXPECT_EQ(reg_->stats(r).outpkts, 1u);
+  EXPECT_EQ(reg_->active(r), 1) << "ESTABLISHED counts as ActiveConn";
+  EXPECT_EQ(reg_->inactive(r), 0);
   // A second client gets the next local port.
   expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40001, "10.0.0.100", 80, kSyn), 0,
                  tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1025, "10.0.1.2", 8080, kSyn), 1);
-  EXPECT_EQ(r.inactive(1), 1);
+  EXPECT_EQ(reg_->inactive(r), 1);
   EXPECT_EQ(worker_->conns().size(), 2u);
 }
 
@@ -286,11 +285,11 @@ TEST_F(LbPacketTest, ExpiryGivesBackCountsAndLocalPorts) {
   expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 80, kSyn), 0,
                  tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1024, "10.0.1.2", 8080, kSyn), 1);
   const RealServer& r = rs("10.0.0.100", 80);
-  EXPECT_EQ(r.inactive(1), 1);
+  EXPECT_EQ(reg_->inactive(r), 1);
   now_ += ticks_from_seconds(61);  // SYN_RECV times out after 60 s
   worker_->sweep(now_, 100000);
   EXPECT_EQ(worker_->conns().size(), 0u);
-  EXPECT_EQ(r.inactive(1), 0);
+  EXPECT_EQ(reg_->inactive(r), 0);
   // The port is free again: a new client gets it.
   expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40002, "10.0.0.100", 80, kSyn), 0,
                  tcp(kRs2Mac, kPort1Mac, "10.0.1.1", 1024, "10.0.1.2", 8080, kSyn), 1);
@@ -387,7 +386,7 @@ TEST_F(LbPacketTest, ClientSideIcmpErrorReachesTheRealServerFullNat) {
                                   quote_of(reply.frame, "10.0.1.2", 8080, "10.0.1.1", 1024)),
                  1);
   EXPECT_EQ(worker_->counters.icmp_translated.get(), 1u);
-  EXPECT_EQ(rs("10.0.0.100", 80).stats(1).inpkts, 2u) << "the SYN and the ICMP error";
+  EXPECT_EQ(reg_->stats(rs("10.0.0.100", 80)).inpkts, 2u) << "the SYN and the ICMP error";
   // An error quoting a packet of no connection goes to the host (it may be about its own).
   Out o = run(icmp_error_frame(kPort0Mac, kClientMac, "10.0.0.254", "10.0.0.100", 3, 4, 1280,
                                quote_of(reply.frame, "10.0.0.100", 80, "10.0.0.2", 40001)),
@@ -465,7 +464,7 @@ TEST_F(LbPacketTest, ClientPortReusedAfterCloseIsScheduledAnew) {
   EXPECT_NE(second, first) << "rr picks the other real server for the new connection";
   EXPECT_EQ(worker_->conns().size(), 1u);
   int64_t inactive = 0;
-  for (const auto& r : reg_->find(k)->reals) inactive += r->inactive(1) + r->active(1);
+  for (const auto& r : reg_->find(k)->reals) inactive += reg_->inactive(*r) + reg_->active(*r);
   EXPECT_EQ(inactive, 1) << "the old connection's count was given back";
 }
 
@@ -502,11 +501,65 @@ TEST_F(LbPacketTest, PersistenceKeepsAClientOnItsRealServer) {
   for (uint16_t p = 40001; p < 40006; ++p) EXPECT_EQ(syn_to("10.0.0.2", p), first);
   const std::string other = syn_to("10.0.0.3", 40000);
   EXPECT_NE(other, first) << "another client is scheduled (rr moves on)";
+  // Every table entry naming a real server counts for it, the templates too: its slot is not
+  // reused while a template could still send a client there.
+  for (const auto& r : reg_->find(k)->reals)
+    EXPECT_EQ(reg_->counters().live(r->slot), r->key.ip.str() == first ? 6 + 1 : 1 + 1)
+        << r->key.ip.str();
   // After the template expires (and the connections with it), rr decides again.
   now_ += ticks_from_seconds(301);
   worker_->sweep(now_, 100000);
   EXPECT_EQ(worker_->conns().size(), 0u);
+  for (const auto& r : reg_->find(k)->reals) EXPECT_EQ(reg_->counters().live(r->slot), 0);
   EXPECT_EQ(syn_to("10.0.0.2", 41000), first) << "rr continues: A, B, then A again";
+}
+
+TEST_F(LbPacketTest, AnEditReachesNewConnectionsAndLeavesExistingOnesAlone) {
+  const ServiceKey k = svc(Proto::tcp, "10.0.0.101", 80);
+  const Bytes syn = tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.101", 80, kSyn);
+  // NAT: the destination becomes the real server.
+  expect_forward(syn, 0, tcp(kRs3Mac, kPort1Mac, "10.0.0.2", 40000, "10.0.1.3", 80, kSyn), 1);
+  std::unique_ptr<const LbSnapshot> old = std::move(snap_);
+  RealServerSpec dr = real("10.0.1.3", 80, FwdMode::dr);
+  ASSERT_TRUE(reg_->edit_real(k, dr).ok());
+  auto snap = reg_->snapshot();
+  ASSERT_TRUE(snap.ok());
+  snap_ = std::move(snap.value());
+  EXPECT_EQ(old->real(reg_->find(k)->reals.front()->slot)->fwd, FwdMode::nat);
+  // The established connection keeps its mode; a new one uses DR (destination unchanged).
+  const Bytes ack = tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.101", 80, kAck);
+  expect_forward(ack, 0, tcp(kRs3Mac, kPort1Mac, "10.0.0.2", 40000, "10.0.1.3", 80, kAck), 1);
+  expect_forward(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40001, "10.0.0.101", 80, kSyn), 0,
+                 tcp(kRs3Mac, kPort1Mac, "10.0.0.2", 40001, "10.0.0.101", 80, kSyn), 1);
+}
+
+// With several workers, rr starts each worker at its own share of the real servers, so that
+// the first connections of every worker do not all go to the first real server.
+TEST_F(LbPacketTest, RoundRobinStartsEachWorkerAtItsOwnShare) {
+  LbRegistry reg(2);
+  const ServiceKey k = svc(Proto::tcp, "10.0.0.110", 80);
+  ASSERT_TRUE(reg.add_service({k, SchedulerKind::rr, 0}).ok());
+  for (const char* rip : {"10.0.1.2", "10.0.1.3", "10.0.1.4", "10.0.1.5"})
+    ASSERT_TRUE(reg.add_real(k, real(rip, 80, FwdMode::dr)).ok());
+  auto snap = reg.snapshot();
+  ASSERT_TRUE(snap.ok());
+  std::vector<std::string> firsts;
+  for (unsigned w = 0; w < 2; ++w) {
+    LbWorker worker(w, 2, 64, ring_, reg.counters(), reg.laddr_slots());
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    ASSERT_NE(m, nullptr);
+    const Bytes f = tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.110", 80, kSyn);
+    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());
+    m->port = 0;
+    LbContext ctx{&worker, snap.value().get(), now_};
+    EXPECT_EQ(static_cast<int>(classify(m, *fib_, &ctx).verdict),
+              static_cast<int>(Verdict::forward));
+    MacAddr dst;  // DR: the real server is told by its MAC
+    std::memcpy(dst.bytes.data(), rte_pktmbuf_mtod(m, uint8_t*), 6);
+    firsts.push_back(dst.str());
+    rte_pktmbuf_free(m);
+  }
+  EXPECT_EQ(firsts, (std::vector<std::string>{kRs2Mac, kRs4Mac}));
 }
 
 }  // namespace
