@@ -27,6 +27,7 @@ E2E_NAME=e2e
 E2E_PIDS=()       # processes this script started and cleanup stops (newest last)
 E2E_LOGS=()       # logs whose tail cleanup prints when a check failed
 E2E_LAB_UP=0      # 1 once lab_up was called: cleanup removes the lab
+E2E_STDOUT=1 E2E_STDERR=2
 TMP=""
 CONF="" SOCK="" APP_NS="" CLIENT_NS="" SERVER_NS=""
 DAEMON_PID="" DAEMON_LOG="" DAEMON_RC="" NOTIFY_PID="" NOTIFY_SOCK="" NOTIFY_LOG=""
@@ -57,6 +58,9 @@ e2e_start() {
   chmod 755 "$TMP"  # snmpd and the subagent open sockets in it
   CONF=$TMP/vsgate.conf
   DAEMON_LOG=$TMP/vsgated.log
+  # The script's own stdout/stderr, for cleanup: a trap runs inside whatever redirection is active
+  # when the signal comes (e.g. json_reading's >FILE), and its report must not end up there.
+  exec {E2E_STDOUT}>&1 {E2E_STDERR}>&2
   trap e2e_cleanup EXIT
   # INT/TERM only exit: the EXIT trap does the work, once.
   trap 'exit 130' INT TERM
@@ -194,6 +198,7 @@ wait_for() {
 # lab_up [lab.sh up options]: builds the lab (cleanup removes it, also after a half-built 'up'),
 # sets APP_NS CLIENT_NS SERVER_NS, writes the lab's vsgated config to CONF, sets SOCK and creates
 # its directory.
+# shellcheck disable=SC2120 # the arguments are optional
 lab_up() {
   E2E_LAB_UP=1
   if ! "$LAB" up "$@"; then
@@ -232,6 +237,7 @@ with open(sys.argv[2], "a", buffering=1) as out:
 # daemon_start [VAR=VALUE...]: vsgated --config CONF in APP_NS with those variables in its
 # environment, output appended to DAEMON_LOG; DAEMON_PID. (ip netns exec and env exec it: the
 # PID is vsgated's own.)
+# shellcheck disable=SC2120 # the arguments are optional
 daemon_start() {
   ip netns exec "$APP_NS" env "$@" "$VSGATED" --config "$CONF" >>"$DAEMON_LOG" 2>&1 &
   DAEMON_PID=$!
@@ -354,6 +360,7 @@ snmpd_start() {
 }
 
 # subagent_start [OPTIONS...]: vsgate-snmp between AGENTX and SOCK, log appended to SUB_LOG.
+# shellcheck disable=SC2120 # the arguments are optional
 subagent_start() {
   SUB_LOG=$TMP/vsgate-snmp.log
   "$VSGATE_SNMP" --agentx-socket "$AGENTX" --control-socket "$SOCK" "$@" >>"$SUB_LOG" 2>&1 &
@@ -371,6 +378,7 @@ e2e_cleanup() {
   set +e
   trap - EXIT
   trap '' INT TERM  # a second Ctrl-C must not leave half of it undone
+  exec 1>&"$E2E_STDOUT" 2>&"$E2E_STDERR"
   local i pid pids=("${E2E_PIDS[@]}")
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     pid=${pids[i]}
