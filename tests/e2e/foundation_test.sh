@@ -53,7 +53,6 @@ received() {  # received PING_OUTPUT_FILE: number of replies
 }
 
 echo "== vsgate foundation e2e test: lab prefix $LAB_PREFIX, temp dir $TMP"
-# shellcheck disable=SC2119 # no options: the basic lab
 lab_up || exit 1
 
 # --- a. --check ---------------------------------------------------------------------------------
