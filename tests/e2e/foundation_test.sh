@@ -6,7 +6,7 @@
 # Usage: foundation_test.sh VSGATED VSGATECTL [LAB_SH]
 # Needs root (network namespaces). Prints PASS:/FAIL: per check, exits 1 if any check failed.
 # Functions are called indirectly (check_$c, traps); counters are space-separated integers.
-# shellcheck disable=SC2317,SC2207,SC2001
+# shellcheck disable=SC2317,SC2207
 set -euo pipefail
 
 if (($# < 2)); then
@@ -17,103 +17,15 @@ VSGATED=$(realpath -m "$1")
 VSGATECTL=$(realpath -m "$2")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB=$(realpath -m "${3:-$HERE/../lab/lab.sh}")
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$HERE/lib.sh"
+e2e_init foundation_test vsg
 
-# ≤ 8 chars so that the lab's derived interface names fit in IFNAMSIZ.
-export LAB_PREFIX=${LAB_PREFIX:-vsg$(printf '%05d' $(($$ % 100000)))}
-unset LAB_RUN_DIR
-
-# --- preconditions: never pass silently ----------------------------------------------------
-if ((EUID != 0)); then
-  echo "FAIL: foundation_test needs root (network namespaces); running as uid $EUID"
-  exit 1
-fi
-if ! ip netns list >/dev/null 2>&1; then
-  echo "FAIL: 'ip netns' is not usable here"
-  exit 1
-fi
-for f in "$VSGATED" "$VSGATECTL" "$LAB"; do
-  [[ -x "$f" ]] || { echo "FAIL: not executable: $f"; exit 1; }
-done
-for tool in python3 ping timeout; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool not installed"; exit 1; }
-done
-APP_NS=$("$LAB" ns app)
-CLIENT_NS=$("$LAB" ns client)
-SERVER_NS=$("$LAB" ns server)
-
-TMP=$(mktemp -d /tmp/vsgate-e2e.XXXXXX)
-CONF=$TMP/vsgate.conf
-DAEMON_LOG=$TMP/vsgated.log
-NOTIFY_SOCK=$TMP/notify.sock
-NOTIFY_LOG=$TMP/notify.log
-DAEMON_PID=""
-NOTIFY_PID=""
-FLOOD_PID=""
-
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
-pass() { echo "PASS: $*"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); FAILED_NAMES+=("$*"); }
-info() { echo "      $*"; }
-
-stop_pid() {  # stop_pid PID: TERM, up to 5 s, then KILL; only our own children
-  local pid=$1
-  [[ -n "$pid" ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    is_running "$pid" || break
-    sleep 0.1
-  done
-  if is_running "$pid"; then
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
-# True while PID exists and is not a zombie (our un-waited children stay visible as zombies).
-is_running() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n "$state" && "$state" != Z ]]
-}
-
-cleanup() {
-  local rc=$?
-  set +e
-  stop_pid "$FLOOD_PID"
-  if [[ -n "$DAEMON_PID" ]] && is_running "$DAEMON_PID"; then
-    echo "cleanup: stopping vsgated (pid $DAEMON_PID)"
-    stop_pid "$DAEMON_PID"
-  fi
-  stop_pid "$NOTIFY_PID"
-  "$LAB" down >/dev/null 2>&1
-  if ((FAILED > 0)) && [[ -s "$DAEMON_LOG" ]]; then
-    echo "---- vsgated log (last 60 lines) ----"
-    tail -n 60 "$DAEMON_LOG"
-    echo "-------------------------------------"
-  fi
-  rm -rf -- "$TMP"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ctl() { timeout 10 "$VSGATECTL" --socket "$SOCK" "$@"; }
-
-# json EXPR: evaluates a Python expression over d = the JSON document on stdin (the reply's
-# "result" object if vsgatectl printed the whole {"ok":..,"result":..} reply).
-json() {
-  python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-if isinstance(d, dict) and "ok" in d and "result" in d:
-    d = d["result"]
-v = eval(sys.argv[1].strip().replace("\n", " "))
-print(json.dumps(v) if isinstance(v, (dict, list)) else v)
-' "$1"
-}
+need_root
+need_netns
+need_exec "$VSGATED" "$VSGATECTL" "$LAB"
+need_tools python3 ping timeout
+e2e_start
 
 PORT_EXPR='next(p for p in d["ports"] if p["name"] == "dpdk0")'
 # Prints "ipackets opackets rx_packets punted injected forwarded punt_drops to_host_drops".
@@ -133,18 +45,15 @@ NAMES=(ipackets opackets rx_packets punted injected forwarded punt_drops to_host
 neigh_mac() {  # neigh_mac IP: the MAC vsgated lists for IP, empty if none
   ctl --json neigh show | json "next((n['mac'].lower() for n in d['neighbours'] if n['ip'] == '$1'), '')"
 }
+neigh_is() { [[ "$(neigh_mac "$1" 2>/dev/null)" == "$2" ]]; }  # neigh_is IP MAC
+neigh_known() { [[ -n "$(neigh_mac "$1" 2>/dev/null)" ]]; }     # neigh_known IP
 
 received() {  # received PING_OUTPUT_FILE: number of replies
   sed -n 's/.* \([0-9]\+\) received.*/\1/p' "$1" | tail -n 1
 }
 
-daemon_alive() { [[ -n "$DAEMON_PID" ]] && is_running "$DAEMON_PID"; }
-
 echo "== vsgate foundation e2e test: lab prefix $LAB_PREFIX, temp dir $TMP"
-"$LAB" up
-"$LAB" config >"$CONF"
-SOCK=$(sed -n 's/^control_socket *= *//p' "$CONF")
-mkdir -p "$(dirname "$SOCK")"
+lab_up || exit 1
 
 # --- a. --check ---------------------------------------------------------------------------------
 check_config() {  # check_config NAME EXPECTED_RC EXPECTED_TEXT FILE
@@ -154,7 +63,7 @@ check_config() {  # check_config NAME EXPECTED_RC EXPECTED_TEXT FILE
     pass "a. --check $name: exit $rc, output names '$want'"
   else
     fail "a. --check $name: exit $rc (want $want_rc), output must contain '$want':"
-    sed 's/^/      | /' <<<"$out"
+    indent <<<"$out"
   fi
 }
 check_config "lab config" 0 OK "$CONF"
@@ -168,47 +77,25 @@ check_config "bad address" 1 port.dpdk0.addresses "$TMP/badaddr.conf"
 check_config "unknown section" 1 frobnicate "$TMP/section.conf"
 
 # --- b. start with NOTIFY_SOCKET, wait for READY=1 ---------------------------------------------
-python3 -u -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as out:
-    while True:
-        data = s.recv(65536).decode(errors="replace")
-        for line in data.splitlines():
-            out.write(line + "\n")
-' "$NOTIFY_SOCK" "$NOTIFY_LOG" &
-NOTIFY_PID=$!
-for _ in $(seq 50); do [[ -S "$NOTIFY_SOCK" ]] && break; sleep 0.1; done
-: >>"$NOTIFY_LOG"
-
+notify_start
 # WATCHDOG_USEC as systemd sets it for WatchdogSec=1s: vsgated pings every 0.5 s while it is well.
-ip netns exec "$APP_NS" env NOTIFY_SOCKET="$NOTIFY_SOCK" WATCHDOG_USEC=1000000 "$VSGATED" --config "$CONF" \
-  >"$DAEMON_LOG" 2>&1 &
-DAEMON_PID=$!
-echo "      vsgated pid $DAEMON_PID in $APP_NS, log $DAEMON_LOG"
-
+daemon_start NOTIFY_SOCKET="$NOTIFY_SOCK" WATCHDOG_USEC=1000000
 ready=0
-for _ in $(seq 300); do
-  if grep -qx 'READY=1' "$NOTIFY_LOG"; then ready=1; break; fi
-  daemon_alive || break
-  sleep 0.1
-done
+if daemon_wait_ready 30; then ready=1; fi
 if ((ready)); then
   sleep 0.2
   if grep -q '^STATUS=' "$NOTIFY_LOG"; then
     pass "b. READY=1 received from vsgated ($(grep -m1 '^STATUS=' "$NOTIFY_LOG"))"
   else
     fail "b. READY=1 received but no STATUS= line; notifications:"
-    sed 's/^/      | /' "$NOTIFY_LOG"
+    indent <"$NOTIFY_LOG"
   fi
 elif daemon_alive; then
   fail "b. no READY=1 from vsgated within 30 s; notifications:"
-  sed 's/^/      | /' "$NOTIFY_LOG"
+  indent <"$NOTIFY_LOG"
 else
-  wait "$DAEMON_PID" && rc=0 || rc=$?
-  fail "b. vsgated exited with status $rc before READY=1"
-  DAEMON_PID=""
+  daemon_reap
+  fail "b. vsgated exited with status $DAEMON_RC before READY=1"
 fi
 if ((ready)); then
   if v=$(ctl version 2>&1); then info "vsgatectl version: $v"; else fail "b. vsgatectl version: $v"; fi
@@ -220,23 +107,20 @@ check_c() {
     pass "c. client pings the appliance 10.0.0.1 ($(received "$TMP/ping_c.txt")/3 replies)"
   else
     fail "c. client cannot ping 10.0.0.1:"
-    sed 's/^/      | /' "$TMP/ping_c.txt"
+    indent <"$TMP/ping_c.txt"
   fi
 }
 
 check_d() {
   local want got=""
   want=$(ip netns exec "$CLIENT_NS" cat /sys/class/net/eth0/address)
-  for _ in $(seq 50); do
-    got=$(neigh_mac 10.0.0.2 2>/dev/null) || got=""
-    [[ "$got" == "$want" ]] && break
-    sleep 0.1
-  done
+  wait_for 10 neigh_is 10.0.0.2 "$want" || true
+  got=$(neigh_mac 10.0.0.2 2>/dev/null) || got=""
   if [[ "$got" == "$want" ]]; then
     pass "d. neigh show lists 10.0.0.2 at $want"
   else
     fail "d. neigh show: 10.0.0.2 is '${got}', want $want:"
-    ctl --json neigh show 2>&1 | sed 's/^/      | /'
+    ctl --json neigh show 2>&1 | indent
   fi
 }
 
@@ -265,16 +149,13 @@ check_f() {
     pass "f. client pings the server 10.0.1.2 ($(received "$TMP/ping_f1.txt")/5 replies)"
   else
     fail "f. client cannot ping the server 10.0.1.2:"
-    sed 's/^/      | /' "$TMP/ping_f1.txt"
+    indent <"$TMP/ping_f1.txt"
     return
   fi
   local want
   want=$(ip netns exec "$SERVER_NS" cat /sys/class/net/eth0/address)
-  for _ in $(seq 50); do
-    got=$(neigh_mac 10.0.1.2 2>/dev/null) || got=""
-    [[ -n "$got" ]] && break
-    sleep 0.1
-  done
+  wait_for 10 neigh_known 10.0.1.2 || true
+  got=$(neigh_mac 10.0.1.2 2>/dev/null) || got=""
   if [[ "$got" == "$want" ]]; then
     pass "f. neigh show lists 10.0.1.2 at $want"
   else
@@ -295,19 +176,20 @@ check_g() {
   local before after n
   before=($(counters)) || { fail "g. cannot read lcore stats"; return; }
   ip netns exec "$CLIENT_NS" ping -f -w 10 10.0.0.1 >"$TMP/flood.txt" 2>&1 &
-  FLOOD_PID=$!
+  local flood=$!
+  track "$flood"
   sleep 1
   ip netns exec "$CLIENT_NS" ping -c 20 -i 0.05 -W 2 10.0.1.2 >"$TMP/ping_g.txt" 2>&1 || true
   n=$(received "$TMP/ping_g.txt")
-  kill -INT "$FLOOD_PID" 2>/dev/null || true
-  wait "$FLOOD_PID" 2>/dev/null || true
-  FLOOD_PID=""
+  kill -INT "$flood" 2>/dev/null || true
+  wait "$flood" 2>/dev/null || true
+  untrack "$flood"
   info "flood: $(grep -E 'transmitted' "$TMP/flood.txt" || echo 'no summary')"
   if ((${n:-0} >= 18)); then
     pass "g. transit kept working under a flood to the appliance: ${n}/20 replies"
   else
     fail "g. transit under flood: ${n:-0}/20 replies (need >= 18)"
-    sed 's/^/      | /' "$TMP/ping_g.txt"
+    indent <"$TMP/ping_g.txt"
   fi
   if after=($(counters)); then
     info "during flood: punted +$((after[3] - before[3])), punt_drops +$((after[6] - before[6])),"
@@ -324,27 +206,10 @@ check_g() {
 
 # The host side stops reading (debug.pause_exception_path): a UDP flood to the appliance fills the
 # punt ring, the overflow is counted as punt_drops, and transit forwarding goes on regardless.
-raw_request() {  # raw_request JSON: one request on the control socket, prints the reply line
-  python3 - "$SOCK" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    buf += chunk
-print(buf.decode().strip())
-PY
-}
-
 check_g2() {
   local before after sent n reply
   before=($(counters)) || { fail "g2. cannot read lcore stats"; return; }
-  reply=$(raw_request '{"cmd":"debug.pause_exception_path","args":{"seconds":4}}')
+  reply=$(req '{"cmd":"debug.pause_exception_path","args":{"seconds":4}}')
   if ! grep -q '"ok":true' <<<"$reply"; then
     fail "g2. debug.pause_exception_path: $reply"
     return
@@ -398,7 +263,7 @@ check_w() {
     fail "w. no WATCHDOG=1 pings with WATCHDOG_USEC=1000000 ($c1 -> $c2)"
     return
   fi
-  reply=$(raw_request '{"cmd":"debug.stall_worker","args":{"worker":0,"seconds":3}}')
+  reply=$(req '{"cmd":"debug.stall_worker","args":{"worker":0,"seconds":3}}')
   grep -q '"ok":true' <<<"$reply" || { fail "w. debug.stall_worker: $reply"; return; }
   sleep 0.8; c3=$(pings); sleep 1.7; c4=$(pings)
   if ((c4 == c3)); then
@@ -420,23 +285,15 @@ check_w() {
 }
 
 check_h() {
-  local rc=0 left
-  kill -TERM "$DAEMON_PID"
-  for _ in $(seq 100); do
-    is_running "$DAEMON_PID" || break
-    sleep 0.1
-  done
-  if is_running "$DAEMON_PID"; then
+  local left pid=$DAEMON_PID
+  if ! daemon_term 10; then
     fail "h. vsgated still running 10 s after SIGTERM"
     return
   fi
-  wait "$DAEMON_PID" || rc=$?
-  local pid=$DAEMON_PID
-  DAEMON_PID=""
-  if ((rc == 0)); then
+  if ((DAEMON_RC == 0)); then
     pass "h. vsgated exited with status 0 on SIGTERM"
   else
-    fail "h. vsgated exited with status $rc on SIGTERM"
+    fail "h. vsgated exited with status $DAEMON_RC on SIGTERM"
   fi
   left=$(ip -n "$APP_NS" -o link show 2>/dev/null | grep -oE 'dpdk[01]\.kni' || true)
   if [[ -z "$left" ]]; then
@@ -466,13 +323,7 @@ if ((rc != 0)) && ((lines == 1)) && grep -q "cannot connect" <<<"$out"; then
   pass "i. vsgatectl on a missing socket: exit $rc, '$out'"
 else
   fail "i. vsgatectl on a missing socket: exit $rc, $lines lines, want one line with 'cannot connect':"
-  sed 's/^/      | /' <<<"$out"
+  indent <<<"$out"
 fi
 
-echo
-echo "foundation_test: $PASSED passed, $FAILED failed"
-if ((FAILED > 0)); then
-  printf '  failed: %s\n' "${FAILED_NAMES[@]}"
-  exit 1
-fi
-exit 0
+e2e_finish

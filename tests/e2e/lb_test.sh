@@ -35,141 +35,15 @@ VSGATECTL=$(realpath -m "$2")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB=$(realpath -m "${3:-$HERE/../lab/lab.sh}")
 
-# ≤ 8 chars so that the lab's derived interface names fit in IFNAMSIZ.
-export LAB_PREFIX=${LAB_PREFIX:-vlb$(printf '%05d' $(($$ % 100000)))}
-unset LAB_RUN_DIR LAB_RS LAB_DR
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$HERE/lib.sh"
+e2e_init lb_test vlb
 
-# --- preconditions: never pass silently ----------------------------------------------------
-if ((EUID != 0)); then
-  echo "FAIL: lb_test needs root (network namespaces); running as uid $EUID"
-  exit 1
-fi
-if ! ip netns list >/dev/null 2>&1; then
-  echo "FAIL: 'ip netns' is not usable here"
-  exit 1
-fi
-for f in "$VSGATED" "$VSGATECTL" "$LAB"; do
-  [[ -x "$f" ]] || { echo "FAIL: not executable: $f"; exit 1; }
-done
-for tool in python3 curl ping timeout; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool not installed"; exit 1; }
-done
-APP_NS=$("$LAB" ns app)
-CLIENT_NS=$("$LAB" ns client)
-RS1_NS=$("$LAB" ns rs1)
-
-TMP=$(mktemp -d /tmp/vsgate-lbe2e.XXXXXX)
-CONF=$TMP/vsgate.conf
-DAEMON_LOG=$TMP/vsgated.log
-NOTIFY_SOCK=$TMP/notify.sock
-NOTIFY_LOG=$TMP/notify.log
-DAEMON_PID=""
-NOTIFY_PID=""
-BG_PIDS=()   # background traffic loops and sniffers
-
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
-pass() { echo "PASS: $*"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); FAILED_NAMES+=("$*"); }
-info() { echo "      $*"; }
-indent() { sed 's/^/      | /'; }
-
-# True while PID exists and is not a zombie (our un-waited children stay visible as zombies).
-is_running() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n "$state" && "$state" != Z ]]
-}
-
-stop_pid() {  # stop_pid PID: TERM, up to 5 s, then KILL; only our own children
-  local pid=$1
-  [[ -n "$pid" ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    is_running "$pid" || break
-    sleep 0.1
-  done
-  if is_running "$pid"; then
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-
-# bg_done PID: PID has been waited for; forget it (its number may be reused by then).
-bg_done() {
-  local keep=() p
-  for p in "${BG_PIDS[@]}"; do [[ "$p" == "$1" ]] || keep+=("$p"); done
-  BG_PIDS=("${keep[@]}")
-}
-
-cleanup() {
-  local rc=$?
-  set +e
-  local pid
-  for pid in "${BG_PIDS[@]}"; do stop_pid "$pid"; done
-  if [[ -n "$DAEMON_PID" ]] && is_running "$DAEMON_PID"; then
-    echo "cleanup: stopping vsgated (pid $DAEMON_PID)"
-    stop_pid "$DAEMON_PID"
-  fi
-  stop_pid "$NOTIFY_PID"
-  "$LAB" down >/dev/null 2>&1
-  if ((FAILED > 0)) && [[ -s "$DAEMON_LOG" ]]; then
-    echo "---- vsgated log (last 60 lines) ----"
-    tail -n 60 "$DAEMON_LOG"
-    echo "-------------------------------------"
-  fi
-  rm -rf -- "$TMP"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-daemon_alive() { [[ -n "$DAEMON_PID" ]] && is_running "$DAEMON_PID"; }
-
-# --- control socket ------------------------------------------------------------------------------
-req() {  # req JSON: one request on the control socket, prints the reply line
-  python3 - "$SOCK" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(1 << 20)
-    if not chunk:
-        break
-    buf += chunk
-print(buf.decode().strip())
-PY
-}
-
-# json EXPR: evaluates a Python expression over d = the "result" of the reply on stdin.
-json() {
-  python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-if not d.get("ok"):
-    sys.exit("request failed: %s" % d.get("error"))
-d = d["result"]
-v = eval(sys.argv[1].strip().replace("\n", " "))
-print(json.dumps(v) if isinstance(v, (dict, list)) else v)
-' "$1"
-}
-
-# lb CMD ARGS_JSON_BODY: an lb.* request that must succeed; on error prints it and returns 1.
-lb() {
-  local reply
-  reply=$(req "{\"cmd\":\"$1\",\"args\":{$2}}" 2>&1) || true
-  if [[ "$reply" != '{"ok":true'* ]]; then
-    echo "$1 {$2}: ${reply:-no reply}"
-    return 1
-  fi
-}
-
-svc() { printf '"proto":"%s","vip":"%s","port":%s' "$1" "$2" "$3"; }  # svc PROTO VIP PORT
+need_root
+need_netns
+need_exec "$VSGATED" "$VSGATECTL" "$LAB"
+need_tools python3 curl ping timeout
+e2e_start
 
 # svc_eval PROTO VIP PORT EXPR: EXPR over s = the service's lb.list entry
 svc_eval() {
@@ -252,19 +126,14 @@ sniff_start() {  # sniff_start NS OUT IFNAME...: background capture, SNIFF_PID
   shift 2
   ip netns exec "$ns" python3 -u "$TMP/sniff.py" "$out" "$@" >"$out.ready" 2>&1 &
   SNIFF_PID=$!
-  BG_PIDS+=("$SNIFF_PID")
-  for _ in $(seq 100); do
-    grep -q ready "$out.ready" 2>/dev/null && return 0
-    is_running "$SNIFF_PID" || break
-    sleep 0.05
-  done
+  track "$SNIFF_PID"
+  wait_for -i 0.05 -p "$SNIFF_PID" 5 grep -q ready "$out.ready" && return 0
   echo "capture in $ns on $* did not start: $(cat "$out.ready")"
   return 1
 }
 sniff_stop() {  # sniff_stop PID
   sleep 0.3  # let the last frames arrive
   stop_pid "$1"
-  bg_done "$1"
 }
 # Decodes capture lines (shared by the DR and TUNNEL checks).
 cat >"$TMP/pkt.py" <<'PY'
@@ -288,49 +157,22 @@ PY
 
 # --- lab and daemon --------------------------------------------------------------------------------
 echo "== vsgate load-balancer e2e test: lab prefix $LAB_PREFIX, temp dir $TMP"
-if ! "$LAB" up --rs 3 --dr; then
-  echo "FAIL: lab.sh up --rs 3 --dr failed"
-  exit 1
-fi
+lab_up --rs 3 --dr || exit 1
+RS1_NS=$("$LAB" ns rs1)
 if ! "$LAB" rs-start; then
   echo "FAIL: lab.sh rs-start failed (real-server HTTP/UDP programs)"
   exit 1
 fi
-"$LAB" config >"$CONF"
-SOCK=$(sed -n 's/^control_socket *= *//p' "$CONF")
-mkdir -p "$(dirname "$SOCK")"
 
-python3 -u -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as out:
-    while True:
-        for line in s.recv(65536).decode(errors="replace").splitlines():
-            out.write(line + "\n")
-' "$NOTIFY_SOCK" "$NOTIFY_LOG" &
-NOTIFY_PID=$!
-for _ in $(seq 50); do [[ -S "$NOTIFY_SOCK" ]] && break; sleep 0.1; done
-: >>"$NOTIFY_LOG"
-
-ip netns exec "$APP_NS" env NOTIFY_SOCKET="$NOTIFY_SOCK" "$VSGATED" --config "$CONF" \
-  >"$DAEMON_LOG" 2>&1 &
-DAEMON_PID=$!
-echo "      vsgated pid $DAEMON_PID in $APP_NS, log $DAEMON_LOG"
-ready=0
-for _ in $(seq 300); do
-  if grep -qx 'READY=1' "$NOTIFY_LOG"; then ready=1; break; fi
-  daemon_alive || break
-  sleep 0.1
-done
-if ((ready)); then
+notify_start
+daemon_start NOTIFY_SOCKET="$NOTIFY_SOCK"
+if daemon_wait_ready 30; then
   pass "setup: vsgated ready (READY=1)"
 elif daemon_alive; then
   fail "setup: no READY=1 from vsgated within 30 s"
 else
-  wait "$DAEMON_PID" && rc=0 || rc=$?
-  fail "setup: vsgated exited with status $rc before READY=1"
-  DAEMON_PID=""
+  daemon_reap
+  fail "setup: vsgated exited with status $DAEMON_RC before READY=1"
 fi
 
 # --- checks ------------------------------------------------------------------------------------
@@ -550,7 +392,7 @@ check_e() {
   alloc_ports 3000
   curl_for "http://$VIP:80/" 6 "$TMP/e.txt" &
   local loop=$!
-  BG_PIDS+=("$loop")
+  track "$loop"
   start=$(date +%s%N)
   while is_running "$loop"; do
     cps=$(svc_eval tcp "$VIP" 80 "s['rates']['cps']") || cps=0
@@ -563,7 +405,7 @@ check_e() {
     sleep 0.5
   done
   wait "$loop" || true
-  bg_done "$loop"
+  untrack "$loop"
   local n failed counts
   read -r n failed counts <<<"$(results "$TMP/e.txt")"
   info "traffic: $n requests in 6 s ($failed failed): $counts"
@@ -593,7 +435,7 @@ check_f() {
   alloc_ports 100
   curl_n "http://$VIP:80/" 100 "$out" &
   local loop=$!
-  BG_PIDS+=("$loop")
+  track "$loop"
   for _ in $(seq 600); do
     lines=$(grep -c . "$out" 2>/dev/null || true)
     ((lines >= 30)) && break
@@ -604,7 +446,7 @@ check_f() {
   err=$(lb lb.real.del "$s,\"rip\":\"10.0.1.12\",\"rport\":80" 2>&1) || true
   done_at=$(grep -c . "$out" 2>/dev/null || true)
   wait "$loop" || true
-  bg_done "$loop"
+  untrack "$loop"
   [[ -z "$err" ]] || fail "f. lb.real.del rs2: $err"
   local n failed counts
   read -r n failed counts <<<"$(results "$out")"
@@ -950,22 +792,14 @@ print(len(dups), "; ".join(" & ".join("%s %s %s" % (c["vip"], c["client"], c["st
 
 # j. SIGTERM
 check_j() {
-  local rc=0
-  kill -TERM "$DAEMON_PID"
-  for _ in $(seq 100); do
-    is_running "$DAEMON_PID" || break
-    sleep 0.1
-  done
-  if is_running "$DAEMON_PID"; then
+  if ! daemon_term 10; then
     fail "j. vsgated still running 10 s after SIGTERM"
     return
   fi
-  wait "$DAEMON_PID" || rc=$?
-  DAEMON_PID=""
-  if ((rc == 0)); then
+  if ((DAEMON_RC == 0)); then
     pass "j. vsgated exited with status 0 on SIGTERM"
   else
-    fail "j. vsgated exited with status $rc on SIGTERM"
+    fail "j. vsgated exited with status $DAEMON_RC on SIGTERM"
   fi
   local left
   left=$(ip -n "$APP_NS" -o link show 2>/dev/null | grep -oE 'dpdk[01]\.kni' || true)
@@ -985,10 +819,4 @@ for c in lab a b c d e f g h i k l j; do
   fi
 done
 
-echo
-echo "lb_test: $PASSED passed, $FAILED failed"
-if ((FAILED > 0)); then
-  printf '  failed: %s\n' "${FAILED_NAMES[@]}"
-  exit 1
-fi
-exit 0
+e2e_finish

@@ -17,7 +17,7 @@
 #
 # Usage: snmp_test.sh VSGATED VSGATECTL LAB_SH VSGATE_SNMP MIB_DIR SHARED_MIBS_DIR
 # Needs root (network namespaces). Exit 0 all passed, 1 a check failed, 77 skipped (printed why).
-# shellcheck disable=SC2317
+# shellcheck disable=SC2317,SC2016
 set -euo pipefail
 
 if (($# < 6)); then
@@ -31,75 +31,22 @@ VSGATE_SNMP=$(realpath -m "$4")
 MIB_DIR=$(realpath -m "$5")
 SHARED_MIBS=$(realpath -m "$6")
 
-export LAB_PREFIX=${LAB_PREFIX:-vsn$(printf '%05d' $(($$ % 100000)))}
-unset LAB_RUN_DIR LAB_RS LAB_DR
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$HERE/lib.sh"
+e2e_init snmp_test vsn
 
-if ((EUID != 0)); then
-  echo "FAIL: snmp_test needs root (network namespaces); running as uid $EUID"
-  exit 1
-fi
-for f in "$VSGATED" "$VSGATECTL" "$LAB" "$VSGATE_SNMP"; do
-  [[ -x "$f" ]] || { echo "FAIL: not executable: $f"; exit 1; }
-done
-for tool in snmpd snmpwalk snmpget snmptable python3 curl; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool not installed (packaging/install-deps.sh)"; exit 1; }
-done
+need_root
+need_netns
+need_exec "$VSGATED" "$VSGATECTL" "$LAB" "$VSGATE_SNMP"
+need_tools snmpd snmpwalk snmpget snmptable snmptranslate python3 curl
 for m in SNMPv2-SMI SNMPv2-TC SNMPv2-CONF INET-ADDRESS-MIB HCNUM-TC NET-SNMP-MIB; do
   if [[ ! -f "$SHARED_MIBS/$m.txt" ]]; then
-    echo "SKIP: base MIB module $m not in $SHARED_MIBS (Debian ships none; see DESIGN.md)"
-    exit 77
+    skip "base MIB module $m not in $SHARED_MIBS (Debian ships none; see DESIGN.md)"
   fi
 done
-
-TMP=$(mktemp -d /tmp/vsgate-snmpe2e.XXXXXX)
-chmod 755 "$TMP"
-CONF=$TMP/vsgate.conf
-DAEMON_LOG=$TMP/vsgated.log
-SNMPD_LOG=$TMP/snmpd.log
-SUB_LOG=$TMP/vsgate-snmp.log
-AGENTX=$TMP/agentx/master
-DAEMON_PID="" SNMPD_PID="" SUB_PID=""
+e2e_start
 COMMUNITY=vsgtest$$
-PASSED=0
-FAILED=0
-pass() { echo "PASS: $*"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL: $*"; FAILED=$((FAILED + 1)); }
-info() { echo "      $*"; }
-
-is_running() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [[ -n "$state" && "$state" != Z ]]
-}
-stop_pid() {  # TERM, up to 5 s, then KILL; only our own children. Leaves the status in STOP_RC.
-  local pid=$1
-  STOP_RC=""
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do is_running "$pid" || break; sleep 0.1; done
-  is_running "$pid" && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null && STOP_RC=0 || STOP_RC=$?
-}
-
-cleanup() {
-  local rc=$?
-  set +e
-  [[ -n "$SUB_PID" ]] && stop_pid "$SUB_PID"
-  [[ -n "$SNMPD_PID" ]] && stop_pid "$SNMPD_PID"
-  [[ -n "$DAEMON_PID" ]] && stop_pid "$DAEMON_PID"
-  "$LAB" down >/dev/null 2>&1
-  if ((FAILED > 0)); then
-    for f in "$SUB_LOG" "$SNMPD_LOG" "$DAEMON_LOG"; do
-      [[ -s "$f" ]] || continue
-      echo "---- $(basename "$f") (last 40 lines) ----"
-      tail -n 40 "$f"
-    done
-  fi
-  rm -rf -- "$TMP"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # --- helpers -------------------------------------------------------------------------------------
 snmp() {  # snmp TOOL OPTIONS... OID: a net-snmp tool against our snmpd, VSGATE-MIB loaded
@@ -114,70 +61,24 @@ walk() {  # "name.index = value" lines, without the end-of-view marker
 }
 get() { snmp snmpget -OQUsbetv "VSGATE-MIB::$1" 2>&1 || true; }  # the value only
 
-ctl_json() { "$VSGATECTL" --socket "$SOCK" --json "$@"; }
-req() {  # req CMD: raw request on the control socket (for commands vsgatectl has no word for)
-  python3 - "$SOCK" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(json.dumps({"cmd": sys.argv[2]}).encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(1 << 20)
-    if not chunk:
-        break
-    buf += chunk
-print(buf.decode().strip())
-PY
-}
-
 # Every reading the checker compares against: vsgatectl --json of each table plus the status.
 json_reading() {  # json_reading FILE
   {
-    echo "{\"port_show\": $(ctl_json port show),"
-    echo " \"port_stats\": $(ctl_json port stats),"
-    echo " \"lcore_stats\": $(ctl_json lcore stats),"
-    echo " \"lb_list\": $(ctl_json -L -n),"
-    echo " \"status\": $(req status)}"
+    echo "{\"port_show\": $(ctl --json port show),"
+    echo " \"port_stats\": $(ctl --json port stats),"
+    echo " \"lcore_stats\": $(ctl --json lcore stats),"
+    echo " \"lb_list\": $(ctl --json -L -n),"
+    echo " \"status\": $(req '{"cmd":"status"}')}"
   } >"$1"
 }
 
-free_udp_port() {
-  python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+start_daemon() {  # vsgated in the lab, answering on its control socket within 30 s
+  # shellcheck disable=SC2119 # no extra environment
+  daemon_start
+  daemon_wait_ctl 30
 }
 
-start_snmpd() {
-  snmpd -f -Lo -C -c "$TMP/snmpd.conf" -m "" -I -smux --persistentDir="$TMP/snmpd-state" \
-    -p "$TMP/snmpd.pid" "udp:127.0.0.1:$SNMP_PORT" >>"$SNMPD_LOG" 2>&1 &
-  SNMPD_PID=$!
-}
-
-start_daemon() {
-  ip netns exec "$APP_NS" "$VSGATED" --config "$CONF" >>"$DAEMON_LOG" 2>&1 &
-  DAEMON_PID=$!
-  for _ in $(seq 300); do
-    "$VSGATECTL" --socket "$SOCK" version >/dev/null 2>&1 && return 0
-    is_running "$DAEMON_PID" || break
-    sleep 0.1
-  done
-  return 1
-}
-
-lb() {  # lb CMD JSON_ARGS_BODY
-  local reply
-  reply=$(python3 - "$SOCK" "$1" "{$2}" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(json.dumps({"cmd": sys.argv[2], "args": json.loads(sys.argv[3])}).encode() + b"\n")
-print(s.makefile().readline().strip())
-PY
-)
-  [[ "$reply" == '{"ok":true'* ]] || { echo "$1 {$2}: $reply"; return 1; }
-}
-SVC='"proto":"tcp","vip":"10.0.0.100","port":80'
+SVC=$(svc tcp 10.0.0.100 80)
 configure_service() {
   lb lb.service.add "$SVC,\"scheduler\":\"rr\"" &&
     lb lb.laddr.add "$SVC,\"laddr\":\"10.0.1.1\",\"port_name\":\"dpdk1\"" &&
@@ -193,16 +94,6 @@ traffic() {
     echo $ok' _ "$1" "$2"
 }
 
-# wait_for SECONDS CMD...: until CMD succeeds; prints the seconds it took
-wait_for() {
-  local limit=$1 start=$SECONDS
-  shift
-  while ((SECONDS - start < limit)); do
-    if "$@" >/dev/null 2>&1; then echo $((SECONDS - start)); return 0; fi
-    sleep 0.25
-  done
-  return 1
-}
 state_is() { [[ "$(get vsgateDaemonState.0)" == "$1" ]]; }
 vs_rows() { walk vsgateVirtualServerPort | grep -c '^vsgateVirtualServerPort\.' || true; }
 has_vs_rows() { (($(vs_rows) > 0)); }
@@ -373,26 +264,12 @@ PY
 
 # --- setup ---------------------------------------------------------------------------------------
 echo "== vsgate-snmp e2e test: lab prefix $LAB_PREFIX, temp dir $TMP, subagent $VSGATE_SNMP"
-if ! "$LAB" up --rs 2 >"$TMP/lab.log" 2>&1 || ! "$LAB" rs-start >>"$TMP/lab.log" 2>&1; then
+if ! lab_up --rs 2 >"$TMP/lab.log" 2>&1 || ! "$LAB" rs-start >>"$TMP/lab.log" 2>&1; then
   echo "FAIL: lab setup"; cat "$TMP/lab.log"; exit 1
 fi
-APP_NS=$("$LAB" ns app)
-CLIENT_NS=$("$LAB" ns client)
-"$LAB" config >"$CONF"
-SOCK=$(sed -n 's/^control_socket *= *//p' "$CONF")
-mkdir -p "$(dirname "$SOCK")" "$TMP/agentx" "$TMP/snmpd-state"
 
-SNMP_PORT=$(free_udp_port)
 ROOT_OID=$(snmptranslate -M "$SHARED_MIBS:$MIB_DIR" -m VSGATE-MIB -On VSGATE-MIB::vsgateMIB)
-cat >"$TMP/snmpd.conf" <<EOF
-master agentx
-agentXSocket $AGENTX
-agentXTimeout 5
-dontLogTCPWrappersConnects yes
-view vsgview included $ROOT_OID
-view vsgview included .1.3.6.1.2.1.1
-rocommunity $COMMUNITY 127.0.0.1 -V vsgview
-EOF
+snmpd_prepare "$COMMUNITY" "$ROOT_OID" .1.3.6.1.2.1.1
 info "snmpd on udp:127.0.0.1:$SNMP_PORT, AgentX $AGENTX, view $ROOT_OID"
 
 if start_daemon; then
@@ -409,18 +286,16 @@ ok=$(traffic 30 21000)
 if ((ok == 30)); then pass "setup: 30 HTTP requests through the VIP"; else fail "setup: only $ok/30 requests succeeded"; fi
 
 # a. subagent first, snmpd later
-"$VSGATE_SNMP" --agentx-socket "$AGENTX" --control-socket "$SOCK" --cache-seconds 1 \
-  --log-level debug >"$SUB_LOG" 2>&1 &
-SUB_PID=$!
+subagent_start --cache-seconds 1 --log-level debug
 sleep 2
 if is_running "$SUB_PID"; then
   pass "a. vsgate-snmp keeps running while snmpd is not up yet"
 else
   fail "a. vsgate-snmp exited without snmpd"; exit 1
 fi
-start_snmpd
-if t=$(wait_for 10 state_is 1); then
-  pass "a. snmpd started after the subagent: vsgateDaemonState running within ${t}s"
+snmpd_start
+if wait_for -i 0.25 10 state_is 1; then
+  pass "a. snmpd started after the subagent: vsgateDaemonState running within ${WAITED}s"
 else
   fail "a. no vsgateDaemonState running within 10 s of snmpd's start (got '$(get vsgateDaemonState.0)')"
 fi
@@ -444,14 +319,14 @@ compare_walks() {  # compare_walks LABEL
     pass "$1: $(tail -n 1 <<<"$out")"
   else
     fail "$1: walk disagrees with vsgatectl --json:"
-    sed 's/^/      | /' <<<"$out" | head -n 30
+    indent <<<"$out" | head -n 30
   fi
 }
 compare_walks "b. snmpwalk of the four tables and the scalars equals vsgatectl --json"
 if snmp snmptable -Cb -Ci VSGATE-MIB::vsgateVirtualServerTable >"$TMP/table.txt" 2>&1 &&
     grep -qE "10\.0\.0\.100|0A 00 00 64" "$TMP/table.txt"; then
   pass "b. snmptable renders vsgateVirtualServerTable"
-  sed 's/^/      | /' "$TMP/table.txt" | cut -c1-150 | head -n 6
+  indent <"$TMP/table.txt" | cut -c1-150 | head -n 6
 else
   fail "b. snmptable vsgateVirtualServerTable: $(head -c 400 "$TMP/table.txt")"
 fi
@@ -488,11 +363,11 @@ fi
 compare_walks "c. two services: walk equals vsgatectl --json"
 
 # d. counters reset: a new discontinuity time
-stats_reset() { req status | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["stats_reset_us"])'; }
+stats_reset() { req '{"cmd":"status"}' | json "d['stats_reset_us']"; }
 disc1=$(get vsgateStatsDiscontinuityTime.0)
 reset1=$(stats_reset)
 sleep 1.1
-"$VSGATECTL" --socket "$SOCK" -Z >/dev/null
+ctl -Z >/dev/null
 reset2=$(stats_reset)
 if ((reset2 > reset1)); then pass "d. status: stats_reset_us moved on lb.zero ($reset1 -> $reset2)"; else fail "d. status: stats_reset_us $reset1 -> $reset2 on lb.zero"; fi
 sleep 2.2
@@ -509,9 +384,9 @@ compare_walks "d. after -Z and 10 more requests ($ok ok): walk equals vsgatectl 
 # e. snmpd restart
 stop_pid "$SNMPD_PID"
 SNMPD_PID=""
-start_snmpd
-if t=$(wait_for 5 has_vs_rows); then
-  pass "e. snmpd restarted: vsgateVirtualServerTable back within ${t}s"
+snmpd_start
+if wait_for -i 0.25 5 has_vs_rows; then
+  pass "e. snmpd restarted: vsgateVirtualServerTable back within ${WAITED}s"
 else
   fail "e. snmpd restarted: no rows within 5 s"
 fi
@@ -521,8 +396,8 @@ compare_walks "e. after the snmpd restart: walk equals vsgatectl --json"
 disc_before=$(get vsgateStatsDiscontinuityTime.0)
 stop_pid "$DAEMON_PID"
 DAEMON_PID=""
-if t=$(wait_for 5 state_is 2); then
-  pass "f. vsgated stopped: vsgateDaemonState notReachable(2) within ${t}s"
+if wait_for -i 0.25 5 state_is 2; then
+  pass "f. vsgated stopped: vsgateDaemonState notReachable(2) within ${WAITED}s"
 else
   fail "f. vsgated stopped: vsgateDaemonState is '$(get vsgateDaemonState.0)'"
 fi
@@ -544,8 +419,8 @@ if start_daemon && configure_service; then
 else
   fail "f. vsgated did not come back"
 fi
-if t=$(wait_for 5 has_vs_rows) && state_is 1; then
-  pass "f. values return within ${t}s, vsgateDaemonState running"
+if wait_for -i 0.25 5 has_vs_rows && state_is 1; then
+  pass "f. values return within ${WAITED}s, vsgateDaemonState running"
 else
   fail "f. no values after vsgated came back"
 fi
@@ -564,11 +439,9 @@ SUB_PID=""
 if [[ "$STOP_RC" == 0 ]]; then pass "g. SIGTERM: vsgate-snmp exited with status 0"; else fail "g. SIGTERM: vsgate-snmp exit status $STOP_RC"; fi
 if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$SUB_LOG"; then
   fail "g. sanitizer report in the vsgate-snmp log:"
-  grep -m 20 -A 12 -E "AddressSanitizer|LeakSanitizer|runtime error:" "$SUB_LOG" | sed 's/^/      | /'
+  grep -m 20 -A 12 -E "AddressSanitizer|LeakSanitizer|runtime error:" "$SUB_LOG" | indent
 else
   pass "g. no sanitizer report in the vsgate-snmp log ($(grep -c . "$SUB_LOG") lines)"
 fi
 
-echo
-echo "snmp_test: $PASSED passed, $FAILED failed"
-((FAILED == 0))
+e2e_finish
