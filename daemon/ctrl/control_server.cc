@@ -555,7 +555,9 @@ bool ControlServer::complete(uint64_t token, const Result<Json>& result) {
   client->waiting = 0;
   client->since = Clock::now();
   client->phase = Client::Phase::reply;
-  settle(*client);  // sends it; may close the client if it had shut down its side
+  // Sent, then the requests it buffered meanwhile are handled: no new input may come to wake
+  // us for them. settle() may close the client if it had shut down its side.
+  if (flush_output(*client)) settle(*client);
   arm_timer();
   return true;
 }
