@@ -42,6 +42,7 @@ void remove_runtime_dir(const std::string& dir) {
 constexpr unsigned kMbufCache = 256;
 constexpr unsigned kKniDescriptors = 512;
 constexpr unsigned kInjectRingSize = 1024;
+constexpr unsigned kMailboxSize = 256;
 
 }  // namespace
 
@@ -52,7 +53,8 @@ App::~App() {
   if (resolve_fd_ >= 0) close(resolve_fd_);
   services_.reset();
   lb_workers_.clear();
-  for (rte_ring* r : neigh_rings_) rte_ring_free(r);
+  to_workers_.clear();
+  from_workers_.clear();
   control_.reset();
   if (exception_path_) exception_path_->drain();
   exception_path_.reset();  // removes the kni interfaces
@@ -96,6 +98,7 @@ Status App::start(const std::vector<std::string>& eal_extra) {
   configure_reply_steering();
   if (auto st = apply_configured_services(); !st) return st;
   publish_services();
+  send_timeouts();
   launch_workers();
   for (const auto& p : ports_) {
     links_.push_back(p->link());
@@ -193,15 +196,20 @@ Status App::create_workers() {
       return make_error(std::string("rte_ring_create: ") + rte_strerror(rte_errno));
     punt.push_back(w->punt_ring);
     inject.push_back(w->inject_ring);
-    const auto nname = "vsg_neigh" + std::to_string(i);
-    rte_ring* nr = rte_ring_create(nname.c_str(), 256, static_cast<int>(rte_socket_id()),
-                                   RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (!nr) return make_error(std::string("rte_ring_create: ") + rte_strerror(rte_errno));
-    neigh_rings_.push_back(nr);
-    lb_workers_.push_back(std::make_unique<LbWorker>(i, config_.global.workers,
-                                                     config_.global.connections, nr,
-                                                     lb_->counters(), lb_->laddr_slots()));
+    const auto socket = static_cast<int>(rte_socket_id());
+    auto to = Mailbox<ToWorker>::create("vsg_tow" + std::to_string(i), kMailboxSize,
+                                        RingDiscipline::spsc, socket);
+    if (!to) return to.error();
+    auto from = Mailbox<ToMain>::create("vsg_frw" + std::to_string(i), kMailboxSize,
+                                        RingDiscipline::spsc, socket);
+    if (!from) return from.error();
+    to_workers_.push_back(std::move(to.value()));
+    from_workers_.push_back(std::move(from.value()));
+    lb_workers_.push_back(std::make_unique<LbWorker>(
+        i, config_.global.workers, config_.global.connections, from_workers_.back().get(),
+        lb_->counters(), lb_->laddr_slots()));
     w->lb = lb_workers_.back().get();
+    w->inbox = to_workers_.back().get();
     w->services = services_.get();
     w->fib = fib_.get();
     w->qsbr = qsbr_.get();
@@ -220,6 +228,8 @@ Status App::create_workers() {
       w.rx_queues.push_back({p->id(), q});
     }
   exception_path_ = std::make_unique<ExceptionPath>(std::move(punt), std::move(inject));
+  timeouts_delivered_.assign(workers_.size(), 0);
+  listings_.resize(workers_.size());
   return Ok{};
 }
 

@@ -58,6 +58,10 @@ class App {
   void publish_services();
   void poll_lb(uint64_t now_us);
   void resolve_neighbours(uint64_t now_us);
+  void send_timeouts();
+  void poll_workers();
+  void poll_listing(uint64_t now_us);
+  Json conns_json(unsigned* missing) const;
   void rebuild_fib();
   void update_status(uint64_t now_us);
   uint16_t port_index(uint16_t port_id) const;
@@ -78,7 +82,27 @@ class App {
   std::unique_ptr<LbRegistry> lb_;
   std::unique_ptr<Snapshot<LbSnapshot>> services_;
   std::vector<std::unique_ptr<LbWorker>> lb_workers_;
-  std::vector<rte_ring*> neigh_rings_;
+  // Per worker: its mailboxes (lcore/messages.h), index = worker index.
+  std::vector<std::unique_ptr<Mailbox<ToWorker>>> to_workers_;
+  std::vector<std::unique_ptr<Mailbox<ToMain>>> from_workers_;
+  std::vector<uint32_t> resolve_queue_;  // addresses to make the host resolve (network order)
+  // Timeouts reach the workers as numbered generations (the latest sent, per worker).
+  uint64_t timeouts_generation_ = 0;
+  Timeouts timeouts_sent_;
+  std::vector<uint64_t> timeouts_delivered_;
+  // lb.conns: one listing round over every worker at a time; requests arriving meanwhile
+  // join it. A worker lists into its own buffer, which is ours again once it answers.
+  struct WorkerListing {
+    enum class State { idle, to_send, busy } state = State::idle;
+    uint64_t request = 0;
+    std::vector<ConnRow> rows;
+    uint32_t filled = 0;
+    bool answered = false;  // in the current round
+  };
+  std::vector<WorkerListing> listings_;
+  std::vector<uint64_t> conns_waiting_;  // control tokens waiting for the current round
+  uint64_t conns_deadline_us_ = 0;
+  uint64_t next_listing_request_ = 0;
   uint64_t published_lb_generation_ = UINT64_MAX;
   struct Publication {
     uint64_t generation;

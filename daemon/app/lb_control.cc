@@ -14,6 +14,17 @@
 namespace vsgate {
 namespace {
 
+// lb.conns: rows per worker (as many as before the listing was incremental) and how long the
+// reply waits for the workers.
+constexpr size_t kMaxConnRows = 100000;
+constexpr uint64_t kConnsDeadlineUs = 5000000;
+
+uint64_t now_us() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
 Result<ServiceKey> service_key(const Json& args) {
   auto proto = required_string_arg(args, "proto");
   if (!proto) return proto.error();
@@ -117,7 +128,10 @@ void App::poll_lb(uint64_t now) {
     lb_safe_generation_ = lb_publications_.front().generation;
     lb_publications_.pop_front();
   }
+  send_timeouts();
+  poll_workers();
   resolve_neighbours(now);
+  poll_listing(now);
   if (now >= next_lb_housekeeping_us_) {
     next_lb_housekeeping_us_ = now + 200000;
     lb_->update_overload();
@@ -131,28 +145,92 @@ void App::poll_lb(uint64_t now) {
   }
 }
 
-// Workers that lack a neighbour for a real server or client ask us; we make the host stack
-// resolve it by sending it a datagram (discard port), which triggers ARP on the kni interface.
-void App::resolve_neighbours(uint64_t now) {
-  for (rte_ring* r : neigh_rings_) {
-    void* objs[32];
-    const unsigned n = rte_ring_dequeue_burst(r, objs, 32, nullptr);
-    for (unsigned i = 0; i < n; ++i) {
-      const auto ip = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(objs[i]));
-      uint64_t& last = neigh_requested_us_[ip];
-      if (last && now - last < 1000000) continue;
-      last = now;
-      if (resolve_fd_ < 0) resolve_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-      sockaddr_in sa{};
-      sa.sin_family = AF_INET;
-      sa.sin_port = htons(9);
-      sa.sin_addr.s_addr = ip;
-      if (resolve_fd_ >= 0)
-        (void)sendto(resolve_fd_, "", 0, 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-      VSG_LOG(debug, "asked the host to resolve %s", Ipv4Addr{ip}.str().c_str());
+// Timeouts changed (ipvsadm --set, or the first call): a new generation for every worker,
+// sent until each mailbox took it. Workers apply a generation once, so a resend is harmless.
+void App::send_timeouts() {
+  if (timeouts_generation_ == 0 || lb_->timeouts() != timeouts_sent_) {
+    timeouts_sent_ = lb_->timeouts();
+    ++timeouts_generation_;
+  }
+  for (size_t i = 0; i < to_workers_.size(); ++i)
+    if (timeouts_delivered_[i] != timeouts_generation_ &&
+        to_workers_[i]->send(ToWorker::set_timeouts_msg(timeouts_generation_, timeouts_sent_)))
+      timeouts_delivered_[i] = timeouts_generation_;
+}
+
+// What the workers tell us, a bounded number of messages per worker and turn.
+void App::poll_workers() {
+  for (size_t i = 0; i < from_workers_.size(); ++i) {
+    ToMain msgs[32];
+    const unsigned n = from_workers_[i]->receive(msgs, 32);
+    for (unsigned k = 0; k < n; ++k) {
+      const ToMain& m = msgs[k];
+      switch (m.kind) {
+        case ToMain::Kind::neighbour_request:
+          resolve_queue_.push_back(m.ip_be);
+          break;
+        case ToMain::Kind::list_done: {
+          WorkerListing& l = listings_[i];
+          if (l.state != WorkerListing::State::busy || m.request != l.request) break;
+          l.filled = std::min<uint32_t>(m.rows, static_cast<uint32_t>(l.rows.size()));
+          l.state = WorkerListing::State::idle;
+          l.answered = true;
+          break;
+        }
+      }
     }
   }
+}
+
+// Workers that lack a neighbour for a real server or client ask us (and real servers are
+// queued when added); we make the host stack resolve it by sending it a datagram (discard
+// port), which triggers ARP on the kni interface.
+void App::resolve_neighbours(uint64_t now) {
+  for (const uint32_t ip : resolve_queue_) {
+    uint64_t& last = neigh_requested_us_[ip];
+    if (last && now - last < 1000000) continue;
+    last = now;
+    if (resolve_fd_ < 0) resolve_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(9);
+    sa.sin_addr.s_addr = ip;
+    if (resolve_fd_ >= 0)
+      (void)sendto(resolve_fd_, "", 0, 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    VSG_LOG(debug, "asked the host to resolve %s", Ipv4Addr{ip}.str().c_str());
+  }
+  resolve_queue_.clear();
   if (neigh_requested_us_.size() > 4096) neigh_requested_us_.clear();
+}
+
+// The lb.conns round: hands each worker its buffer (retrying a full mailbox), and once every
+// worker answered, or at the deadline, replies to every request waiting for it.
+void App::poll_listing(uint64_t now) {
+  if (conns_waiting_.empty()) return;
+  bool all = true;
+  for (size_t i = 0; i < listings_.size(); ++i) {
+    WorkerListing& l = listings_[i];
+    if (l.state == WorkerListing::State::to_send &&
+        to_workers_[i]->send(ToWorker::list_conns_msg(l.request, l.rows.data(),
+                                                      static_cast<uint32_t>(l.rows.size()))))
+      l.state = WorkerListing::State::busy;
+    all = all && l.answered;
+  }
+  if (!all && now < conns_deadline_us_) return;
+  unsigned missing = 0;
+  Result<Json> reply = make_error("");
+  try {
+    reply = conns_json(&missing);
+  } catch (const std::exception& e) {
+    reply = make_error(std::string("lb.conns: ") + e.what());
+  }
+  if (reply && missing) reply.value()["workers_not_answering"] = missing;
+  for (const uint64_t token : conns_waiting_) control_->complete(token, reply);
+  conns_waiting_.clear();
+  // A worker not reached yet is not asked any more; a busy one keeps its buffer until it
+  // answers (its rows then serve the next round).
+  for (WorkerListing& l : listings_)
+    if (l.state == WorkerListing::State::to_send) l.state = WorkerListing::State::idle;
 }
 
 // The [service.NAME] sections, applied as the lb.* commands would (the config is validated).
@@ -172,14 +250,42 @@ Status App::apply_configured_services() {
     for (const auto& rc : sc.real_servers) {
       if (auto st = lb_->add_real(sc.key, {rc.key, rc.fwd, rc.weight, rc.upper, rc.lower}); !st)
         return make_error(where + st.message());
-      if (!neigh_rings_.empty())
-        rte_ring_enqueue(neigh_rings_[0], reinterpret_cast<void*>(uintptr_t{rc.key.ip.be}));
+      resolve_queue_.push_back(rc.key.ip.be);
     }
     VSG_LOG(info, "service %s: %s %s:%u, %zu real server(s)", sc.name.c_str(),
             std::string(proto_name(sc.key.proto)).c_str(), sc.key.vip.str().c_str(),
             sc.key.port.host(), sc.real_servers.size());
   }
   return Ok{};
+}
+
+// The rows of every worker that answered the current round.
+Json App::conns_json(unsigned* missing) const {
+  Json out = Json::array();
+  *missing = 0;
+  const LbSnapshot* snap = services_->get();
+  for (const WorkerListing& w : listings_) {
+    if (!w.answered) {
+      ++*missing;
+      continue;
+    }
+    for (uint32_t i = 0; i < w.filled; ++i) {
+      const ConnRow& r = w.rows[i];
+      // The current snapshot names every slot a live connection can hold.
+      const RealServerView* rs = snap ? snap->real(r.real_server) : nullptr;
+      out.push_back(
+          {{"proto", r.proto == IPPROTO_TCP ? "tcp" : "udp"},
+           {"state", std::string(r.state)},
+           {"expires", seconds_from_ticks(r.expires_ticks)},
+           {"client", endpoint(r.in.src_ip, r.in.src_port)},
+           {"vip", endpoint(r.in.dst_ip, r.in.dst_port)},
+           {"laddr",
+            r.fwd == FwdMode::fullnat && r.has_out ? endpoint(r.out.dst_ip, r.out.dst_port) : ""},
+           {"real", rs ? endpoint(rs->key.ip.be, rs->key.port.be) : ""},
+           {"fwd", fwd_arg_name(r.fwd)}});
+    }
+  }
+  return Json{{"connections", out}};
 }
 
 void App::register_lb_commands() {
@@ -265,8 +371,7 @@ void App::register_lb_commands() {
     if (auto st = lb_->add_real(k.value(), r.value()); !st) return st.error();
     changed();
     // Resolve it now, so the first connection does not wait for ARP.
-    if (!neigh_rings_.empty())
-      rte_ring_enqueue(neigh_rings_[0], reinterpret_cast<void*>(uintptr_t{r->key.ip.be}));
+    resolve_queue_.push_back(r->key.ip.be);
     return Json::object();
   });
 
@@ -407,50 +512,27 @@ void App::register_lb_commands() {
     return Json{{"laddrs", out}};
   });
 
-  // The workers copy their connections at the end of a loop turn; we wait at most 200 ms for
-  // all of them (a stuck worker's connections are left out, and the reply says so).
-  c.add("lb.conns", [this](const Json&) -> Result<Json> {
-    constexpr size_t kMaxRows = 100000;
-    for (auto& w : lb_workers_) {
-      // Still busy with an earlier request it did not finish in time: leave it alone.
-      if (w->dump.state.load(std::memory_order_acquire) == 1) continue;
-      w->dump.rows.clear();
-      w->dump.rows.reserve(kMaxRows);
-      w->dump.state.store(1, std::memory_order_release);
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
-    Json out = Json::array();
-    unsigned missing = 0;
-    for (auto& w : lb_workers_) {
-      while (w->dump.state.load(std::memory_order_acquire) != 2 &&
-             std::chrono::steady_clock::now() < deadline)
-        usleep(50);
-      // A late worker may still fill `rows`: leave its request pending (it finishes on its
-      // own; the next listing starts with clear()) and skip it now.
-      if (w->dump.state.load(std::memory_order_acquire) != 2) {
-        ++missing;
-        continue;
+  // The workers copy their connections a bounded step per loop turn (poll_listing() collects
+  // them); the reply waits for all of them, at most 5 s (a stuck worker's connections are
+  // left out, and the reply says so). Meanwhile other clients are served.
+  c.add_deferrable("lb.conns", [this](const Json&, uint64_t token) -> Result<std::optional<Json>> {
+    if (token == 0) return std::optional<Json>();  // needs the socket
+    if (conns_waiting_.empty()) {
+      conns_deadline_us_ = now_us() + kConnsDeadlineUs;
+      for (WorkerListing& l : listings_) {
+        l.answered = false;
+        // Still busy with a request of an earlier round: its answer counts.
+        if (l.state == WorkerListing::State::busy) continue;
+        if (l.rows.size() < kMaxConnRows) l.rows.resize(kMaxConnRows);
+        l.request = ++next_listing_request_;
+        l.filled = 0;
+        l.state = WorkerListing::State::to_send;
       }
-      for (const auto& r : w->dump.rows) {
-        // The current snapshot names every slot a live connection can hold.
-        const RealServerView* rs =
-            services_->get() ? services_->get()->real(r.real_server) : nullptr;
-        out.push_back(
-            {{"proto", r.proto == IPPROTO_TCP ? "tcp" : "udp"},
-             {"state", std::string(r.state)},
-             {"expires", seconds_from_ticks(r.expires_ticks)},
-             {"client", endpoint(r.in.src_ip, r.in.src_port)},
-             {"vip", endpoint(r.in.dst_ip, r.in.dst_port)},
-             {"laddr",
-              r.fwd == FwdMode::fullnat && r.has_out ? endpoint(r.out.dst_ip, r.out.dst_port) : ""},
-             {"real", rs ? endpoint(rs->key.ip.be, rs->key.port.be) : ""},
-             {"fwd", fwd_arg_name(r.fwd)}});
-      }
-      w->dump.state.store(0, std::memory_order_release);
     }
-    Json result{{"connections", out}};
-    if (missing) result["workers_not_answering"] = missing;
-    return result;
+    // Sent and collected by poll_lb(), after this request is marked
+    // deferred: a completion from in here would find no one waiting.
+    conns_waiting_.push_back(token);
+    return std::optional<Json>();
   });
 }
 

@@ -106,7 +106,7 @@ Result<std::optional<gid_t>> lookup_group(const std::string& name) {
 }  // namespace
 
 struct ControlServer::Client {
-  enum class Phase { idle, request, reply };
+  enum class Phase { idle, request, reply, waiting };
 
   uint64_t id = 0;
   UniqueFd fd;
@@ -122,6 +122,7 @@ struct ControlServer::Client {
   bool backlog = false;         // complete requests left over when the per-poll budget ran out
   uint64_t served_in_poll = 0;  // poll generation that last handled this client
   uint32_t interest = 0;        // epoll events currently registered
+  uint64_t waiting = 0;         // token of the deferred reply this client waits for; 0 = none
 
   bool output_pending() const { return out_pos < out.size(); }
   bool input_pending() const { return in_pos < in.size(); }
@@ -313,6 +314,11 @@ void ControlServer::reject(UniqueFd fd) {
 }
 
 bool ControlServer::on_client_event(Client& client, uint32_t events) {
+  if (client.waiting && (events & (EPOLLERR | EPOLLHUP))) {
+    // Gone while its reply is being prepared: nobody can read it (complete() drops it).
+    close_client(client, /*dropped=*/false);
+    return false;
+  }
   if (client.output_pending() && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
     if (!flush_output(client)) return false;
   }
@@ -378,7 +384,7 @@ void ControlServer::queue_reply(Client& client, const std::string& line, bool ok
 bool ControlServer::process_input(Client& client) {
   unsigned budget = options_.max_requests_per_poll;
   client.backlog = false;
-  while (!client.output_pending() && !client.closing && client.input_pending()) {
+  while (!client.output_pending() && !client.closing && !client.waiting && client.input_pending()) {
     size_t nl = client.in.find('\n', std::max(client.in_pos, client.scanned));
     if (nl == std::string::npos) {
       client.scanned = client.in.size();
@@ -412,7 +418,15 @@ bool ControlServer::process_input(Client& client) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     --budget;
     ++counters_.requests;
-    CommandTable::Reply reply = commands_.handle(line);
+    const uint64_t token = next_token_++;
+    CommandTable::Reply reply = commands_.handle(line, token);
+    if (reply.deferred) {
+      ++counters_.deferred;
+      client.waiting = token;
+      client.since = Clock::now();
+      client.phase = Client::Phase::waiting;
+      break;
+    }
     queue_reply(client, reply.line, reply.ok);
     client.since = Clock::now();  // each reply gets its own time to be read
     client.phase = Client::Phase::reply;
@@ -443,15 +457,16 @@ bool ControlServer::settle(Client& client) {
       close_client(client, /*dropped=*/true);
       return false;
     }
-    if (client.eof && !client.backlog) {
+    if (client.eof && !client.backlog && !client.waiting) {
       // Done: every complete request got its reply; a partial one is abandoned.
       close_client(client, /*dropped=*/false);
       return false;
     }
   }
-  Client::Phase phase = client.output_pending()  ? Client::Phase::reply
-                        : client.input_pending() ? Client::Phase::request
-                                                 : Client::Phase::idle;
+  Client::Phase phase = client.waiting            ? Client::Phase::waiting
+                        : client.output_pending() ? Client::Phase::reply
+                        : client.input_pending()  ? Client::Phase::request
+                                                  : Client::Phase::idle;
   if (phase != client.phase) {
     client.phase = phase;
     client.since = Clock::now();
@@ -462,7 +477,11 @@ bool ControlServer::settle(Client& client) {
 
 void ControlServer::update_interest(Client& client) {
   uint32_t want = 0;
-  if (client.output_pending()) {
+  if (client.waiting) {
+    // Only to notice a client that goes away (EPOLLHUP/EPOLLERR come unasked); a half close
+    // is read to its EOF, further requests stay in the socket until the reply is out.
+    want = client.eof ? 0u : uint32_t{EPOLLRDHUP};
+  } else if (client.output_pending()) {
     want = EPOLLOUT;
   } else if (!client.eof && !client.closing && !client.backlog) {
     want = EPOLLIN | EPOLLRDHUP;
@@ -476,6 +495,7 @@ void ControlServer::update_interest(Client& client) {
 
 ControlServer::Clock::time_point ControlServer::deadline(const Client& client) const {
   using std::chrono::milliseconds;
+  if (client.waiting) return client.since + milliseconds(options_.deferred_timeout_ms);
   if (client.phase != Client::Phase::idle || client.eof || client.closing) {
     return client.since + milliseconds(options_.client_timeout_ms);
   }
@@ -496,9 +516,50 @@ void ControlServer::expire_clients(Clock::time_point now) {
     if (!c->backlog && deadline(*c) <= now) expired.push_back(c.get());
   }
   for (Client* c : expired) {
+    if (c->waiting) {
+      c->waiting = 0;  // its late completion is dropped
+      queue_reply(
+          *c,
+          error_reply("no reply within " + std::to_string(options_.deferred_timeout_ms) + " ms"),
+          false);
+      c->since = now;
+      settle(*c);
+      continue;
+    }
     VSG_LOG(debug, "control: client %llu timed out", static_cast<unsigned long long>(c->id));
     close_client(*c, c->phase != Client::Phase::idle);
   }
+}
+
+bool ControlServer::complete(uint64_t token, const Result<Json>& result) {
+  if (token == 0) return false;
+  Client* client = nullptr;
+  for (auto& [id, c] : clients_)
+    if (c->waiting == token) client = c.get();
+  if (!client) {
+    ++counters_.deferred_orphaned;
+    return false;
+  }
+  try {
+    if (result)
+      queue_reply(*client, ok_reply(result.value()), true);
+    else
+      queue_reply(*client, error_reply(result.message().empty() ? "failed" : result.message()),
+                  false);
+  } catch (const std::exception& e) {
+    // Only allocation failures: the client's connection cannot carry the reply.
+    VSG_LOG(error, "control: %s", e.what());
+    close_client(*client, /*dropped=*/true);
+    return false;
+  }
+  client->waiting = 0;
+  client->since = Clock::now();
+  client->phase = Client::Phase::reply;
+  // Sent, then the requests it buffered meanwhile are handled: no new input may come to wake
+  // us for them. settle() may close the client if it had shut down its side.
+  if (flush_output(*client)) settle(*client);
+  arm_timer();
+  return true;
 }
 
 void ControlServer::arm_timer() {

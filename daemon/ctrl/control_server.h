@@ -34,15 +34,20 @@ struct ControlServerOptions {
   // Requests handled per client per poll(), so that one pipelining client cannot starve the
   // others or the caller's loop; the rest is handled on the next poll().
   unsigned max_requests_per_poll = 32;
+  // A deferred request (CommandTable::add_deferrable) not completed within this long gets an
+  // error reply; the handler's own deadline should come first.
+  int deferred_timeout_ms = 30000;
 };
 
 struct ControlServerCounters {
-  uint64_t requests = 0;          // request lines dispatched (including error replies)
-  uint64_t errors = 0;            // error replies sent (bad requests, handler errors, too long)
-  uint64_t clients_accepted = 0;  // connections served
-  uint64_t clients_rejected = 0;  // connections refused because max_clients were connected
-  uint64_t clients_dropped = 0;   // connections closed by the server: timeout, too long, I/O error
-  uint64_t clients_active = 0;    // currently connected
+  uint64_t requests = 0;           // request lines dispatched (including error replies)
+  uint64_t errors = 0;             // error replies sent (bad requests, handler errors, too long)
+  uint64_t clients_accepted = 0;   // connections served
+  uint64_t clients_rejected = 0;   // connections refused because max_clients were connected
+  uint64_t clients_dropped = 0;    // connections closed by the server: timeout, too long, I/O error
+  uint64_t clients_active = 0;     // currently connected
+  uint64_t deferred = 0;           // requests whose reply was deferred
+  uint64_t deferred_orphaned = 0;  // deferred replies dropped: the client had gone
 };
 
 class ControlServer {
@@ -70,6 +75,12 @@ class ControlServer {
   // deadline that has passed, or requests left over from the per-poll budget. Put it in the
   // caller's epoll set and call poll(0) when it is readable.
   int fd() const { return epoll_.get(); }
+
+  // The reply to a deferred request (CommandTable::add_deferrable). Meanwhile the server
+  // serves other clients, but reads no further request from this one. Call from the thread
+  // that polls, not from inside the deferring handler. False when the client has gone (or
+  // timed out): the result is dropped.
+  bool complete(uint64_t token, const Result<Json>& result);
 
   const std::string& path() const { return options_.path; }
   const ControlServerCounters& counters() const { return counters_; }
@@ -107,6 +118,7 @@ class ControlServer {
   bool accept_failing_ = false;
   uint64_t generation_ = 0;      // poll() calls, to handle each client once per call
   uint64_t next_client_id_ = 2;  // 0 = listen socket, 1 = timer in epoll data
+  uint64_t next_token_ = 1;      // deferred replies; 0 = none
   std::unordered_map<uint64_t, std::unique_ptr<Client>> clients_;
   std::vector<char> read_buffer_;
   ControlServerCounters counters_;

@@ -123,6 +123,16 @@ Result<std::optional<bool>> optional_bool_arg(const Json& args, std::string_view
 }
 
 void CommandTable::add(std::string name, CommandHandler handler) {
+  handlers_.insert_or_assign(
+      std::move(name),
+      [h = std::move(handler)](const Json& args, uint64_t) -> Result<std::optional<Json>> {
+        Result<Json> r = h(args);
+        if (!r) return r.error();
+        return std::optional<Json>(std::move(r.value()));
+      });
+}
+
+void CommandTable::add_deferrable(std::string name, DeferrableHandler handler) {
   handlers_.insert_or_assign(std::move(name), std::move(handler));
 }
 
@@ -130,7 +140,7 @@ bool CommandTable::contains(std::string_view name) const {
   return handlers_.find(name) != handlers_.end();
 }
 
-CommandTable::Reply CommandTable::handle(std::string_view request_line) const {
+CommandTable::Reply CommandTable::handle(std::string_view request_line, uint64_t token) const {
   try {
     if (nesting_depth(request_line) > kMaxNesting) {
       return error("malformed request: nested deeper than " + std::to_string(kMaxNesting) +
@@ -167,9 +177,13 @@ CommandTable::Reply CommandTable::handle(std::string_view request_line) const {
     if (handler == handlers_.end()) return error("unknown command " + quote_name(cmd));
 
     try {
-      Result<Json> result = handler->second(*args);
+      Result<std::optional<Json>> result = handler->second(*args, token);
       if (!result) return error(result.message().empty() ? cmd + " failed" : result.message());
-      return {ok_reply(result.value()), true};
+      if (!result.value()) {
+        if (token == 0) return error(cmd + ": cannot answer here (needs the control socket)");
+        return {std::string(), true, true};
+      }
+      return {ok_reply(*result.value()), true};
     } catch (const Json::exception& e) {
       // Typically a handler reading args with get<>() on the wrong type.
       return error(cmd + ": bad arguments: " + e.what());

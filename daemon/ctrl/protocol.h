@@ -25,6 +25,13 @@ using Json = nlohmann::json;
 // reply, but a clear message from the arg helpers below is better.
 using CommandHandler = std::function<Result<Json>(const Json& args)>;
 
+// A handler whose result may come later (it needs the workers, say). It answers now with a
+// value or an Error, or defers with std::nullopt: it keeps `token` and, later, from the thread
+// that polls the server, passes the result to ControlServer::complete(token, ...). Token 0
+// means no server can take a deferred reply (CommandTable used on its own): answer now.
+using DeferrableHandler =
+    std::function<Result<std::optional<Json>>(const Json& args, uint64_t token)>;
+
 // Serialized reply lines, without the trailing '\n'. Invalid UTF-8 in strings is replaced
 // (U+FFFD) rather than throwing, so building a reply never fails.
 std::string ok_reply(const Json& result);
@@ -43,22 +50,25 @@ Result<std::optional<bool>> optional_bool_arg(const Json& args, std::string_view
 class CommandTable {
  public:
   struct Reply {
-    std::string line;  // serialized reply, without '\n'
+    std::string line;  // serialized reply, without '\n'; empty when deferred
     bool ok = false;
+    bool deferred = false;  // the handler kept the token and completes later
   };
 
   // Registers (or replaces) a handler. Names are dotted lower case by convention: "port.show".
   void add(std::string name, CommandHandler handler);
+  void add_deferrable(std::string name, DeferrableHandler handler);
   bool contains(std::string_view name) const;
 
   // Handles one request line (without its '\n'; a trailing '\r' or blank space is fine) and
   // returns the reply line, without '\n'. Never throws: every failure is an error reply.
   std::string dispatch(std::string_view request_line) const { return handle(request_line).line; }
   // Same, also telling whether the reply is an error (the server counts those).
-  Reply handle(std::string_view request_line) const;
+  // `token` is handed to deferrable handlers (0: none may defer).
+  Reply handle(std::string_view request_line, uint64_t token = 0) const;
 
  private:
-  std::map<std::string, CommandHandler, std::less<>> handlers_;
+  std::map<std::string, DeferrableHandler, std::less<>> handlers_;
 };
 
 }  // namespace vsgate

@@ -22,7 +22,7 @@ void count_state_change(RealServerCounters& rc, const TcpStateChange& ch) {
 }  // namespace
 
 LbWorker::LbWorker(unsigned worker, unsigned workers, size_t conn_capacity,
-                   rte_ring* neigh_requests, RealServerCounterTable& counters,
+                   Mailbox<ToMain>* to_main, RealServerCounterTable& counters,
                    const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots)
     : worker_(worker),
       workers_(workers),
@@ -33,7 +33,7 @@ LbWorker::LbWorker(unsigned worker, unsigned workers, size_t conn_capacity,
       loads_(256),
       rs_counters_(counters),
       laddr_slots_(laddr_slots),
-      neigh_requests_(neigh_requests) {
+      to_main_(to_main) {
   conns_.set_expire_hook(&LbWorker::on_expire, this);
 }
 
@@ -67,7 +67,7 @@ LbVerdict LbWorker::resolve_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fi
     // The host resolves it for us (main lcore); the connection stays, the sender retransmits.
     if (nh) {
       uint32_t want = nh->gateway_be ? nh->gateway_be : dst_be;
-      rte_ring_enqueue(neigh_requests_, reinterpret_cast<void*>(uintptr_t{want}));
+      to_main_->send(ToMain::neighbour_request_msg(want));  // full: counted, asked again later
     }
     return {LbVerdict::drop, DropReason::lb_no_neighbour, 0};
   }
@@ -426,15 +426,53 @@ LbVerdict LbWorker::frag_needed(rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, con
   return to_next_hop(m, client, fib);
 }
 
-void LbWorker::serve_dump(uint32_t now) {
-  if (dump.state.load(std::memory_order_acquire) != 1) return;
-  auto& rows = dump.rows;
-  conns_.for_each([&](const Conn& c) {
-    if (rows.size() < rows.capacity())
-      rows.push_back({c.in(), c.out(), c.proto(), c.has_out_key(), c.fwd, conn_state_name(c),
-                      conns_.expires_in(c, now), c.real_server});
+bool LbWorker::serve_control(Mailbox<ToWorker>& inbox, uint32_t now) {
+  ToWorker msgs[kMessagesPerTurn];
+  const unsigned n = inbox.receive(msgs, kMessagesPerTurn);
+  for (unsigned i = 0; i < n; ++i) apply(msgs[i]);
+  if (!listing_.active) return false;
+  if (!listing_.walked) list_step(now);
+  // The answer hands the buffer back: sent once, retried while the mailbox is full.
+  if (listing_.walked && to_main_->send(ToMain::list_done_msg(listing_.request, listing_.filled)))
+    listing_.active = false;
+  return true;
+}
+
+void LbWorker::apply(const ToWorker& m) {
+  switch (m.kind) {
+    case ToWorker::Kind::set_timeouts:
+      // Generations only grow: an older or repeated one is not applied again.
+      if (m.generation > timeouts_generation_) {
+        conns_.set_timeouts(m.timeouts);
+        timeouts_generation_ = m.generation;
+      }
+      break;
+    case ToWorker::Kind::list_conns:
+      // The main lcore sends one at a time and waits for list_done; a second is a bug there,
+      // answered empty so that its buffer is never written behind its back.
+      if (listing_.active) {
+        to_main_->send(ToMain::list_done_msg(m.request, 0));
+        break;
+      }
+      listing_ = {true, m.capacity == 0, m.request, m.rows, m.capacity, 0, 0};
+      break;
+  }
+}
+
+void LbWorker::list_step(uint32_t now) {
+  Listing& l = listing_;
+  l.cursor = conns_.for_each_from(l.cursor, kListSlotsPerTurn, [&](const Conn& c) {
+    if (l.filled < l.capacity)
+      l.rows[l.filled++] = {c.in(),
+                            c.out(),
+                            c.proto(),
+                            c.has_out_key(),
+                            c.fwd,
+                            conn_state_name(c),
+                            conns_.expires_in(c, now),
+                            c.real_server};
   });
-  dump.state.store(2, std::memory_order_release);
+  l.walked = l.cursor >= conns_.capacity() || l.filled == l.capacity;
 }
 
 bool LbWorker::answer_arp(rte_mbuf* m, const LbSnapshot& lb, const Fib& fib) {

@@ -19,6 +19,8 @@
 #include "lb/core/conn_table.h"
 #include "lb/registry.h"
 #include "lcore/io_stats.h"
+#include "lcore/mailbox.h"
+#include "lcore/messages.h"
 
 namespace vsgate {
 
@@ -70,11 +72,31 @@ inline DropReason parse_flow(const rte_mbuf* m, const rte_ipv4_hdr* ip, LbFlow& 
   return DropReason::count;
 }
 
+// One connection as `ipvsadm -L -c` lists it, copied by the worker into a buffer of the main
+// lcore (lb.conns); the real server is its slot, named by the main lcore.
+struct ConnRow {
+  ConnKey in, out;
+  uint8_t proto;
+  bool has_out;
+  FwdMode fwd;
+  std::string_view state;
+  uint32_t expires_ticks;
+  uint32_t real_server;
+};
+
 class LbWorker {
  public:
-  // `counters` and `laddr_slots` are the registry's (LbRegistry::counters(), laddr_slots()):
-  // both outlive the worker, and their slots stay valid while a connection names them.
-  LbWorker(unsigned worker, unsigned workers, size_t conn_capacity, rte_ring* neigh_requests,
+  // Connection slots a listing step visits per loop turn: at 1M connections a step takes
+  // well under 100 us even with the table out of cache (docs/PERFORMANCE.md).
+  static constexpr size_t kListSlotsPerTurn = 1024;
+  // Mailbox messages applied per loop turn.
+  static constexpr unsigned kMessagesPerTurn = 8;
+
+  // `to_main` (this worker's mailbox to the main lcore) takes neighbour requests and listing
+  // answers. `counters` and `laddr_slots` are the registry's (LbRegistry::counters(),
+  // laddr_slots()): both outlive the worker, and their slots stay valid while a connection
+  // names them.
+  LbWorker(unsigned worker, unsigned workers, size_t conn_capacity, Mailbox<ToMain>* to_main,
            RealServerCounterTable& counters,
            const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots);
 
@@ -103,22 +125,12 @@ class LbWorker {
   void sweep(uint32_t now_ticks, size_t budget) { conns_.sweep(now_ticks, budget); }
   void set_timeouts(const Timeouts& t) { conns_.set_timeouts(t); }
 
-  // Listing connections (ipvsadm -L -c): the table belongs to the worker, so the main lcore
-  // posts a request and the worker copies rows at the end of a loop turn.
-  struct ConnRow {
-    ConnKey in, out;
-    uint8_t proto;
-    bool has_out;
-    FwdMode fwd;
-    std::string_view state;
-    uint32_t expires_ticks;
-    uint32_t real_server;
-  };
-  struct ConnDump {
-    std::atomic<int> state{0};  // 0 idle, 1 requested (main), 2 done (worker)
-    std::vector<ConnRow> rows;  // reserved by the main lcore: the worker never allocates
-  } dump;
-  void serve_dump(uint32_t now_ticks);
+  // The worker's control step, once per loop turn: applies at most kMessagesPerTurn messages
+  // from `inbox` and advances a listing in progress by one bounded step. True while a
+  // listing is in progress (work to do: the loop should not idle).
+  bool serve_control(Mailbox<ToWorker>& inbox, uint32_t now_ticks);
+  // The last timeouts generation applied (0: none yet).
+  uint64_t timeouts_generation() const { return timeouts_generation_; }
 
   ConnTable& conns() { return conns_; }
   const ConnTable& conns() const { return conns_; }
@@ -180,7 +192,19 @@ class LbWorker {
   std::vector<DestLoad> loads_;          // scheduler input, up to 256 real servers
   RealServerCounterTable& rs_counters_;  // this worker writes its own block of each slot
   const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots_;
-  rte_ring* neigh_requests_;
+  Mailbox<ToMain>* to_main_;
+  uint64_t timeouts_generation_ = 0;
+  // The listing in progress (ToWorker::list_conns), advanced by serve_control().
+  struct Listing {
+    bool active = false;
+    bool walked = false;  // every slot visited or the buffer full; list_done not yet sent
+    uint64_t request = 0;
+    ConnRow* rows = nullptr;
+    uint32_t capacity = 0, filled = 0;
+    size_t cursor = 0;
+  } listing_;
+  void apply(const ToWorker& m);
+  void list_step(uint32_t now_ticks);
 
   // Resolved next hops (egress port and both MACs) by destination address, direct-mapped:
   // a route and a neighbour lookup per packet become one compare. Valid for one Fib only

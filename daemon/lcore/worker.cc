@@ -83,7 +83,6 @@ int worker_main(void* arg) {
   rte_mbuf* punts[kBurst];
   Decision decisions[kBurst];
   unsigned idle_turns = 0;
-  const LbSnapshot* last_services = nullptr;
   // Connection ages are kept in 1/16 s ticks (lb/core/conn_table.h).
   const uint64_t tsc_per_tick = std::max<uint64_t>(rte_get_tsc_hz() / kTicksPerSecond, 1);
 
@@ -97,8 +96,6 @@ int worker_main(void* arg) {
       lb.worker = w.lb;
       lb.services = w.services->get();
       lb.now_ticks = static_cast<uint32_t>(rte_get_tsc_cycles() / tsc_per_tick);
-      if (lb.services != last_services && lb.services) w.lb->set_timeouts(lb.services->timeouts);
-      last_services = lb.services;
     }
     unsigned work = 0;
 
@@ -140,7 +137,8 @@ int worker_main(void* arg) {
     work += inject(w);
     if (w.lb) {
       w.lb->sweep(lb.now_ticks, 64);
-      w.lb->serve_dump(lb.now_ticks);
+      // The one place a worker hears from the main lcore; a listing in progress keeps it busy.
+      if (w.lb->serve_control(*w.inbox, lb.now_ticks)) ++work;
     }
     w.qsbr->quiescent(w.index);
 

@@ -10,6 +10,8 @@
 #include "ipv4/fib.h"
 #include "lb/lb_worker.h"
 #include "lcore/io_stats.h"
+#include "lcore/mailbox.h"
+#include "lcore/messages.h"
 #include "lcore/snapshot.h"
 
 namespace vsgate {
@@ -28,6 +30,7 @@ struct Worker {
   const Snapshot<Fib>* fib = nullptr;
   const Snapshot<LbSnapshot>* services = nullptr;
   LbWorker* lb = nullptr;
+  Mailbox<ToWorker>* inbox = nullptr;  // from the main lcore; the way back is the LbWorker's
   QsbrDomain* qsbr = nullptr;
   const std::atomic<bool>* running = nullptr;
   unsigned idle_sleep_us = 0;

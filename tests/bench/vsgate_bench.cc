@@ -6,6 +6,8 @@
 //   est-small  FULLNAT, ACKs of random established connections, small table (1k);
 //   est-large  the same with a large table (1M);
 //   new        FULLNAT SYNs of new clients: lookup miss, scheduler, local port, insert, rewrite.
+// After est-large: the connection listing (lb.conns) as the worker serves it, one bounded step
+// per loop turn, each step timed, with the table warm and with the caches flushed before it.
 // Each burst is decided by classify_burst(), as the worker does.
 // Before each burst, every mbuf is restored from a 64-byte template whose client address, port
 // and checksums are patched for the packet's connection (what the NIC would have written); the
@@ -19,7 +21,6 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
-#include <rte_ring.h>
 #include <rte_tcp.h>
 #include <unistd.h>
 
@@ -256,9 +257,12 @@ class Lab {
     pool_ = rte_pktmbuf_pool_create("bench_pool", o.mbufs + 64, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                     static_cast<int>(rte_socket_id()));
     check(pool_ != nullptr, "mbuf pool");
-    ring_ = rte_ring_create("bench_neigh", 1024, static_cast<int>(rte_socket_id()),
-                            RING_F_SP_ENQ | RING_F_SC_DEQ);
-    check(ring_ != nullptr, "neighbour ring");
+    auto to_main = Mailbox<ToMain>::create("bench_to_main", 1024, RingDiscipline::spsc);
+    check(to_main.ok(), "mailbox to main");
+    to_main_ = std::move(to_main.value());
+    auto to_worker = Mailbox<ToWorker>::create("bench_to_worker", 64, RingDiscipline::spsc);
+    check(to_worker.ok(), "mailbox to the worker");
+    to_worker_ = std::move(to_worker.value());
     for (uint32_t i = 0; i < o.mbufs; ++i) {
       rte_mbuf* m = rte_pktmbuf_alloc(pool_);
       check(m != nullptr, "mbuf alloc");
@@ -305,19 +309,20 @@ class Lab {
   }
   ~Lab() {
     for (rte_mbuf* m : mbufs_) rte_pktmbuf_free(m);
-    rte_ring_free(ring_);
     rte_mempool_free(pool_);
   }
   Lab(const Lab&) = delete;
   Lab& operator=(const Lab&) = delete;
 
   std::unique_ptr<LbWorker> make_worker(size_t capacity) {
-    auto w =
-        std::make_unique<LbWorker>(0, 1, capacity, ring_, reg_->counters(), reg_->laddr_slots());
+    auto w = std::make_unique<LbWorker>(0, 1, capacity, to_main_.get(), reg_->counters(),
+                                        reg_->laddr_slots());
     w->set_timeouts(snap_->timeouts);
     return w;
   }
 
+  Mailbox<ToMain>& to_main() { return *to_main_; }
+  Mailbox<ToWorker>& to_worker() { return *to_worker_; }
   rte_mbuf* const* ring() const { return mbufs_.data(); }
   uint32_t ring_len() const { return static_cast<uint32_t>(mbufs_.size()); }
   const Fib& fib() const { return *fib_; }
@@ -370,7 +375,8 @@ class Lab {
  private:
   Options opt_;
   rte_mempool* pool_ = nullptr;
-  rte_ring* ring_ = nullptr;
+  std::unique_ptr<Mailbox<ToMain>> to_main_;
+  std::unique_ptr<Mailbox<ToWorker>> to_worker_;
   std::vector<rte_mbuf*> mbufs_;
   std::unique_ptr<const Fib> fib_;
   std::unique_ptr<LbRegistry> reg_;
@@ -487,7 +493,7 @@ class Bench {
     };
     auto end_turn = [&] {
       if (sweep_) w.sweep(kNow, sweep_);
-      w.serve_dump(kNow);
+      w.serve_control(lab_.to_worker(), kNow);
     };
     if (callgrind) CALLGRIND_START_INSTRUMENTATION;
     const uint64_t t0 = rte_rdtsc_precise();
@@ -526,6 +532,40 @@ class Bench {
     check(w.conns().size() == n, "new: not every SYN created a connection");
   }
 
+  // A connection listing as the main lcore asks for it (rows for every connection, so that
+  // every step copies as many as it visits: the costliest case), served as the worker loop
+  // does, one serve_control() per turn. Returns the cycles of each step; with `flush_every`
+  // > 0 only every that many-th step is timed, right after the caches were flushed.
+  std::vector<uint64_t> list_conns(LbWorker& w, std::vector<ConnRow>& rows, unsigned flush_every) {
+    static uint64_t request = 0;
+    check(lab_.to_worker().send(
+              ToWorker::list_conns_msg(++request, rows.data(), static_cast<uint32_t>(rows.size()))),
+          "listing: mailbox full");
+    std::vector<uint64_t> steps;
+    for (unsigned turn = 0;; ++turn) {
+      const bool timed = flush_every == 0 || turn % flush_every == 0;
+      if (flush_every && timed) flush_caches();
+      const uint64_t t0 = rte_rdtsc_precise();
+      w.serve_control(lab_.to_worker(), kNow);
+      const uint64_t t1 = rte_rdtsc_precise();
+      if (timed) steps.push_back(t1 - t0);
+      ToMain m;
+      if (lab_.to_main().receive(&m, 1) == 1 && m.kind == ToMain::Kind::list_done) {
+        check(m.request == request && m.rows == w.conns().size(),
+              "listing: " + std::to_string(m.rows) + " rows of " +
+                  std::to_string(w.conns().size()) + " connections");
+        return steps;
+      }
+    }
+  }
+
+  // Writes a buffer twice the size of the last-level cache (32 MiB here): what the listing
+  // step reads next is out of cache, as in a worker busy with traffic.
+  void flush_caches() {
+    if (evict_.empty()) evict_.assign(size_t{64} << 20, 0);
+    for (size_t i = 0; i < evict_.size(); i += 64) evict_[i] = static_cast<char>(evict_[i] + 1);
+  }
+
   // The verification's own memory, touched now so it is not mistaken for the worker's.
   void reserve(uint32_t n) {
     if (identity_.size() != n) identity_.assign(n, 0);
@@ -542,6 +582,7 @@ class Bench {
   Lab& lab_;
   uint32_t sweep_;
   std::vector<uint64_t> identity_;  // by client: real-server side address, port, real server
+  std::vector<char> evict_;
 };
 
 // --- reporting ---
@@ -620,6 +661,39 @@ void print_memory(const LbWorker& w, const Lab& lab, size_t conns, size_t rss_de
         "  cross-check: resident set grew by %.2f B per connection while the worker was "
         "created and populated\n",
         static_cast<double>(rss_delta) / static_cast<double>(conns));
+}
+
+// The listing's loop-turn steps: how long the longest took (the worker's loop turn grows by
+// that much), warm (right after the traffic) and cold (caches flushed before the step). Each
+// listing runs 3 times: "max" is the longest step seen, "max of min" the longest of each
+// step's best of 3, which leaves out a step that was preempted (2 shared cores here).
+void print_listing(Bench& b, LbWorker& w, uint32_t conns, double hz) {
+  std::vector<ConnRow> rows(conns);
+  auto us = [&](double c) { return c / hz * 1e6; };
+  auto report = [&](const char* what, unsigned flush_every) {
+    std::vector<uint64_t> best, all;
+    for (int run = 0; run < 3; ++run) {
+      const std::vector<uint64_t> steps = b.list_conns(w, rows, flush_every);
+      if (best.empty()) best = steps;
+      for (size_t i = 0; i < steps.size() && i < best.size(); ++i)
+        best[i] = std::min(best[i], steps[i]);
+      all.insert(all.end(), steps.begin(), steps.end());
+    }
+    std::sort(all.begin(), all.end());
+    const double p99 = static_cast<double>(all[all.size() * 99 / 100]);
+    const uint64_t over = static_cast<uint64_t>(
+        all.end() - std::upper_bound(all.begin(), all.end(), static_cast<uint64_t>(hz / 1e4)));
+    std::printf("  %-5s %6zu steps x 3  median %6.1f us  p99 %6.1f us  max %7.1f us (%" PRIu64
+                " over 100 us)  max of min %6.1f us\n",
+                what, best.size(), us(median(std::vector<double>(all.begin(), all.end()))), us(p99),
+                us(static_cast<double>(all.back())), over,
+                us(static_cast<double>(*std::max_element(best.begin(), best.end()))));
+  };
+  std::printf("\nlisting of %u connections, at most %zu slots per loop turn:\n", conns,
+              LbWorker::kListSlotsPerTurn);
+  b.list_conns(w, rows, 0);  // the row buffer faulted in, as the daemon's is after a first use
+  report("warm", 0);
+  report("cold", 8);
 }
 
 // --- modes ---
@@ -707,8 +781,10 @@ int run_timed(Lab& lab, const Options& o) {
       rows.push_back(std::move(row));
     }
     check(w->conns().size() == conns, std::string(name) + ": connections lost while measuring");
-    if (std::string_view(name) == "est-large")
+    if (std::string_view(name) == "est-large") {
       print_memory(*w, lab, conns, rss1 > rss0 ? rss1 - rss0 : 0);
+      print_listing(b, *w, conns, hz);
+    }
     b.expire_all(*w);  // the local ports go back to the pools the next scenario uses
   }
 

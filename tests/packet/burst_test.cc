@@ -61,8 +61,9 @@ std::unique_ptr<const Fib> make_fib(const char* rs2_mac, bool rs2_known = true) 
 // One load balancer: registry (with its own port pools and counters), snapshot and worker.
 struct World {
   explicit World(const std::string& name, size_t capacity) {
-    ring = rte_ring_create(name.c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    EXPECT_NE(ring, nullptr);
+    auto mb = Mailbox<ToMain>::create(name, 1024, RingDiscipline::spsc);
+    EXPECT_TRUE(mb.ok());
+    if (mb.ok()) to_main = std::move(mb.value());
     reg = std::make_unique<LbRegistry>(1, 1024, 1039);  // 16 local ports: they run out
     auto ok = [](const Status& s) { EXPECT_TRUE(s.ok()) << s.message(); };
     const ServiceKey web = svc(Proto::tcp, "10.0.0.100", 80);
@@ -85,20 +86,21 @@ struct World {
     auto s = reg->snapshot();
     EXPECT_TRUE(s.ok());
     snap = std::move(s.value());
-    worker = std::make_unique<LbWorker>(0, 1, capacity, ring, reg->counters(), reg->laddr_slots());
+    worker = std::make_unique<LbWorker>(0, 1, capacity, to_main.get(), reg->counters(),
+                                        reg->laddr_slots());
     worker->set_timeouts(snap->timeouts);
   }
   ~World() {
     worker.reset();
-    rte_ring_free(ring);
+    to_main.reset();
   }
-  std::vector<uintptr_t> drain_requests() {
-    std::vector<uintptr_t> v;
-    void* obj;
-    while (rte_ring_dequeue(ring, &obj) == 0) v.push_back(reinterpret_cast<uintptr_t>(obj));
+  std::vector<uint32_t> drain_requests() {
+    std::vector<uint32_t> v;
+    ToMain m;
+    while (to_main->receive(&m, 1) == 1) v.push_back(m.ip_be);
     return v;
   }
-  rte_ring* ring = nullptr;
+  std::unique_ptr<Mailbox<ToMain>> to_main;
   std::unique_ptr<LbRegistry> reg;
   std::unique_ptr<const LbSnapshot> snap;
   std::unique_ptr<LbWorker> worker;

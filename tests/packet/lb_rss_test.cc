@@ -43,8 +43,8 @@ Bytes tcp(const char* dmac, const char* smac, uint32_t src_be, uint16_t sport, u
 TEST(LbRss, EachWorkersRepliesComeBackToIt) {
   rte_mempool* pool = rte_pktmbuf_pool_create("lbrss", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
   ASSERT_NE(pool, nullptr);
-  rte_ring* ring = rte_ring_create("lbrssr", 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  ASSERT_NE(ring, nullptr);
+  auto to_main = Mailbox<ToMain>::create("lbrssr", 64, RingDiscipline::spsc);
+  ASSERT_TRUE(to_main.ok()) << to_main.message();
   FibInput in;
   in.addresses = {{*Ipv4Prefix::parse("10.0.0.1/24"), 0}, {*Ipv4Prefix::parse("10.0.1.1/24"), 1}};
   in.routes = {{*Ipv4Prefix::parse("10.0.0.0/24"), {}, 0},
@@ -76,7 +76,8 @@ TEST(LbRss, EachWorkersRepliesComeBackToIt) {
   ASSERT_TRUE(snap.ok()) << snap.message();
   std::array<std::unique_ptr<LbWorker>, 2> workers;
   for (unsigned w = 0; w < 2; ++w) {
-    workers[w] = std::make_unique<LbWorker>(w, 2, 1024, ring, reg.counters(), reg.laddr_slots());
+    workers[w] =
+        std::make_unique<LbWorker>(w, 2, 1024, to_main->get(), reg.counters(), reg.laddr_slots());
     workers[w]->set_timeouts((*snap)->timeouts);
   }
 
@@ -131,7 +132,6 @@ TEST(LbRss, EachWorkersRepliesComeBackToIt) {
   EXPECT_EQ(workers[0]->conns().size(), 100u);
   EXPECT_EQ(workers[1]->conns().size(), 100u);
   workers = {};
-  rte_ring_free(ring);
   rte_mempool_free(pool);
 }
 

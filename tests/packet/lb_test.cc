@@ -41,9 +41,9 @@ class LbPacketTest : public ::testing::Test {
     pool_ = rte_pktmbuf_pool_create(("lbt" + std::to_string(seq_++)).c_str(), 255, 0, 0,
                                     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     ASSERT_NE(pool_, nullptr);
-    ring_ = rte_ring_create(("lbr" + std::to_string(seq_++)).c_str(), 64, 0,
-                            RING_F_SP_ENQ | RING_F_SC_DEQ);
-    ASSERT_NE(ring_, nullptr);
+    auto mb = Mailbox<ToMain>::create("lbr" + std::to_string(seq_++), 64, RingDiscipline::spsc);
+    ASSERT_TRUE(mb.ok()) << mb.message();
+    to_main_ = std::move(mb.value());
     FibInput in;
     in.addresses = {{*Ipv4Prefix::parse("10.0.0.1/24"), 0}, {*Ipv4Prefix::parse("10.0.1.1/24"), 1}};
     in.routes = {{*Ipv4Prefix::parse("10.0.0.0/24"), {}, 0},
@@ -76,12 +76,13 @@ class LbPacketTest : public ::testing::Test {
     auto snap = reg_->snapshot();
     ASSERT_TRUE(snap.ok()) << snap.message();
     snap_ = std::move(snap.value());
-    worker_ = std::make_unique<LbWorker>(0, 1, 1024, ring_, reg_->counters(), reg_->laddr_slots());
+    worker_ = std::make_unique<LbWorker>(0, 1, 1024, to_main_.get(), reg_->counters(),
+                                         reg_->laddr_slots());
     worker_->set_timeouts(snap_->timeouts);
   }
   void TearDown() override {
     worker_.reset();
-    rte_ring_free(ring_);
+    to_main_.reset();
     rte_mempool_free(pool_);
   }
 
@@ -120,7 +121,7 @@ class LbPacketTest : public ::testing::Test {
 
   static inline int seq_ = 0;
   rte_mempool* pool_ = nullptr;
-  rte_ring* ring_ = nullptr;
+  std::unique_ptr<Mailbox<ToMain>> to_main_;
   std::unique_ptr<const Fib> fib_;
   std::unique_ptr<LbRegistry> reg_;
   std::unique_ptr<const LbSnapshot> snap_;
@@ -306,9 +307,10 @@ TEST_F(LbPacketTest, MissingNeighbourIsRequestedAndCounted) {
   snap_ = std::move(snap.value());
   expect_drop(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.101", 80, kSyn), 0,
               DropReason::lb_no_neighbour);
-  void* obj = nullptr;
-  ASSERT_EQ(rte_ring_dequeue(ring_, &obj), 0);
-  EXPECT_EQ(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(obj)), test::ip("10.0.1.9").be);
+  ToMain m;
+  ASSERT_EQ(to_main_->receive(&m, 1), 1u);
+  EXPECT_EQ(m.kind, ToMain::Kind::neighbour_request);
+  EXPECT_EQ(m.ip_be, test::ip("10.0.1.9").be);
 }
 
 // Port unreachable from the real server about a datagram we sent with FULLNAT reaches the
@@ -545,7 +547,7 @@ TEST_F(LbPacketTest, RoundRobinStartsEachWorkerAtItsOwnShare) {
   ASSERT_TRUE(snap.ok());
   std::vector<std::string> firsts;
   for (unsigned w = 0; w < 2; ++w) {
-    LbWorker worker(w, 2, 64, ring_, reg.counters(), reg.laddr_slots());
+    LbWorker worker(w, 2, 64, to_main_.get(), reg.counters(), reg.laddr_slots());
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
     ASSERT_NE(m, nullptr);
     const Bytes f = tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.110", 80, kSyn);

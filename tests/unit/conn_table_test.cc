@@ -299,6 +299,48 @@ TEST(ConnTable, ForEachMayEraseTheVisitedConnection) {
   EXPECT_EQ(visited, 10u);
 }
 
+// The listing's walk: bounded steps that together visit every connection once, also when
+// connections come and go between steps (those may be missed, never repeated).
+TEST(ConnTable, ForEachFromVisitsInBoundedStepsEachConnectionOnce) {
+  ConnTable t(100);
+  for (uint32_t i = 0; i < 60; ++i) {
+    ConnTuple in = client(i), out = reply(i);
+    ASSERT_NE(t.insert(in, &out, 0), nullptr);
+  }
+  for (uint32_t i = 0; i < 60; i += 3) {
+    LookupResult r = t.lookup(client(i), 0);
+    ASSERT_TRUE(r);
+    t.erase(r.conn);
+  }
+  std::vector<uint32_t> seen;  // client numbers
+  size_t cursor = 0, steps = 0;
+  while (cursor < t.capacity()) {
+    size_t in_step = 0;
+    const size_t next = t.for_each_from(cursor, 16, [&](const Conn& c) {
+      ++in_step;
+      seen.push_back((c.in().src_ip - 0x0a000000u) * 256 + (c.in().src_port - 1024));
+    });
+    EXPECT_LE(in_step, 16u);
+    EXPECT_EQ(next, std::min<size_t>(cursor + 16, t.capacity()));
+    cursor = next;
+    ++steps;
+    // Churn behind and ahead of the cursor: a connection added now lands in a freed slot.
+    if (steps == 2) {
+      ConnTuple in = client(1000), out = reply(1000);
+      ASSERT_NE(t.insert(in, &out, 0), nullptr);
+    }
+  }
+  EXPECT_EQ(steps, 7u);  // 100 slots, 16 a step
+  EXPECT_EQ(t.for_each_from(t.capacity(), 16, [](const Conn&) { FAIL(); }), t.capacity());
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end()) << "a connection twice";
+  std::vector<uint32_t> expected;
+  for (uint32_t i = 0; i < 60; ++i)
+    if (i % 3) expected.push_back(i);
+  std::vector<uint32_t> listed(seen.begin(), std::remove(seen.begin(), seen.end(), 1000u));
+  EXPECT_EQ(listed, expected);
+}
+
 TEST(ConnTable, DuplicateOutKeysAreTolerated) {
   // NAT: one client port to two VIPs served by the same real server gives the same reply tuple.
   ConnTable t(16);

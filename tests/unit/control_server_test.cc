@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -405,6 +406,171 @@ TEST_F(ControlServerTest, HalfCloseAfterRequestStillGetsTheReply) {
   ASSERT_EQ(r.lines.size(), 2u);
   EXPECT_EQ(Json::parse(r.lines[1])["ok"], true);
   EXPECT_TRUE(r.closed);
+}
+
+// Polls the server from a thread, as ServerThread, with a command "later" whose reply is
+// deferred: the test releases it with release(), and the completion runs on the server's
+// thread between polls, as vsgated's main loop does it.
+class DeferringServerThread {
+ public:
+  explicit DeferringServerThread(ControlServer& server) : server_(server) {
+    server_.commands().add_deferrable(
+        "later", [this](const Json&, uint64_t token) -> Result<std::optional<Json>> {
+          std::lock_guard lock(mutex_);
+          tokens_.push_back(token);
+          return std::optional<Json>();
+        });
+    thread_ = std::thread([this] {
+      while (!stop_.load()) {
+        server_.poll(5);
+        std::lock_guard lock(mutex_);
+        for (auto& [token, result] : releases_)
+          completed_.push_back(server_.complete(token, result));
+        releases_.clear();
+      }
+    });
+  }
+  ~DeferringServerThread() { stop(); }
+  void stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+  // Waits until `n` requests were deferred.
+  bool deferred(size_t n) {
+    for (auto until = Clock::now() + 2s; Clock::now() < until; std::this_thread::sleep_for(1ms)) {
+      std::lock_guard lock(mutex_);
+      if (tokens_.size() >= n) return true;
+    }
+    return false;
+  }
+  // Completes the i-th deferred request; returns what complete() said.
+  bool release(size_t i, Result<Json> result) {
+    size_t done;
+    {
+      std::lock_guard lock(mutex_);
+      done = completed_.size();
+      releases_.emplace_back(tokens_.at(i), std::move(result));
+    }
+    for (;; std::this_thread::sleep_for(1ms)) {
+      std::lock_guard lock(mutex_);
+      if (completed_.size() > done) return completed_[done];
+    }
+  }
+
+ private:
+  ControlServer& server_;
+  std::mutex mutex_;
+  std::vector<uint64_t> tokens_;
+  std::vector<std::pair<uint64_t, Result<Json>>> releases_;
+  std::vector<bool> completed_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST_F(ControlServerTest, DeferredReplyOthersServedMeanwhile) {
+  auto server = start();
+  ASSERT_TRUE(server);
+  DeferringServerThread thread(*server);
+  UniqueFd a = connect_raw(options_.path);
+  // A pipelined request behind the deferred one waits for it: replies keep request order.
+  send_all(a.get(), "{\"cmd\":\"later\"}\n{\"cmd\":\"echo\",\"args\":{\"i\":2}}\n");
+  ASSERT_TRUE(thread.deferred(1));
+
+  auto b = ControlClient::connect(options_.path, 2000);
+  ASSERT_TRUE(b.ok()) << b.message();
+  auto version = b->call("version");
+  ASSERT_TRUE(version.ok()) << version.message();
+  EXPECT_EQ((*version)["version"], "0.1.0");
+  EXPECT_FALSE(readable(a.get(), 100));  // nothing for A yet, not even the echo
+
+  EXPECT_TRUE(thread.release(0, Json{{"rows", 3}}));
+  ReadResult r = read_lines(a.get(), 2);
+  ASSERT_EQ(r.lines.size(), 2u);
+  EXPECT_EQ(Json::parse(r.lines[0]), (Json{{"ok", true}, {"result", {{"rows", 3}}}}));
+  EXPECT_EQ(Json::parse(r.lines[1])["result"]["i"], 2);
+
+  // An error completes it too, and the connection goes on.
+  send_all(a.get(), "{\"cmd\":\"later\"}\n");
+  ASSERT_TRUE(thread.deferred(2));
+  EXPECT_TRUE(thread.release(1, make_error("worker 1 did not answer")));
+  r = read_lines(a.get(), 1);
+  ASSERT_EQ(r.lines.size(), 1u);
+  EXPECT_EQ(Json::parse(r.lines[0]), (Json{{"ok", false}, {"error", "worker 1 did not answer"}}));
+  thread.stop();
+  EXPECT_EQ(server->counters().deferred, 2u);
+  EXPECT_EQ(server->counters().requests, 4u);
+  EXPECT_EQ(server->counters().errors, 1u);
+}
+
+TEST_F(ControlServerTest, DeferredReplyToAClientThatHasGoneIsDropped) {
+  auto server = start();
+  ASSERT_TRUE(server);
+  DeferringServerThread thread(*server);
+  {
+    UniqueFd a = connect_raw(options_.path);
+    send_all(a.get(), "{\"cmd\":\"later\"}\n");
+    ASSERT_TRUE(thread.deferred(1));
+  }
+  std::this_thread::sleep_for(100ms);  // the server notices the hang-up
+  EXPECT_FALSE(thread.release(0, Json{{"rows", 3}}));
+  auto b = ControlClient::connect(options_.path, 2000);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->call("version").ok());
+  thread.stop();
+  EXPECT_EQ(server->counters().deferred_orphaned, 1u);
+  EXPECT_EQ(server->counters().clients_active, 1u);  // b only
+}
+
+TEST_F(ControlServerTest, DeferredReplyAfterHalfCloseStillArrives) {
+  auto server = start();
+  ASSERT_TRUE(server);
+  DeferringServerThread thread(*server);
+  UniqueFd a = connect_raw(options_.path);
+  send_all(a.get(), "{\"cmd\":\"later\"}\n");
+  ::shutdown(a.get(), SHUT_WR);
+  ASSERT_TRUE(thread.deferred(1));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(thread.release(0, Json{{"rows", 1}}));
+  ReadResult r = read_lines(a.get(), 2);
+  ASSERT_EQ(r.lines.size(), 1u);
+  EXPECT_EQ(Json::parse(r.lines[0])["result"]["rows"], 1);
+  EXPECT_TRUE(r.closed);
+}
+
+TEST_F(ControlServerTest, DeferredReplyNeverCompletedTimesOut) {
+  options_.deferred_timeout_ms = 200;
+  auto server = start();
+  ASSERT_TRUE(server);
+  DeferringServerThread thread(*server);
+  UniqueFd a = connect_raw(options_.path);
+  send_all(a.get(), "{\"cmd\":\"later\"}\n");
+  ReadResult r = read_lines(a.get(), 1, 2000ms);
+  ASSERT_EQ(r.lines.size(), 1u);
+  EXPECT_EQ(Json::parse(r.lines[0]), (Json{{"ok", false}, {"error", "no reply within 200 ms"}}));
+  EXPECT_FALSE(thread.release(0, Json{{"rows", 1}}));  // too late: dropped
+  send_all(a.get(), "{\"cmd\":\"version\"}\n");        // the connection goes on
+  r = read_lines(a.get(), 1);
+  ASSERT_EQ(r.lines.size(), 1u);
+  EXPECT_EQ(Json::parse(r.lines[0])["result"]["version"], "0.1.0");
+}
+
+TEST(CommandTableDeferTest, WithoutAServerADeferringHandlerGetsAnError) {
+  CommandTable t;
+  t.add_deferrable("later", [](const Json&, uint64_t) -> Result<std::optional<Json>> {
+    return std::optional<Json>();
+  });
+  t.add_deferrable("now", [](const Json&, uint64_t) -> Result<std::optional<Json>> {
+    return std::optional<Json>(Json{{"x", 1}});
+  });
+  EXPECT_EQ(Json::parse(t.dispatch(R"({"cmd":"now"})")),
+            (Json{{"ok", true}, {"result", {{"x", 1}}}}));
+  const CommandTable::Reply r = t.handle(R"({"cmd":"later"})");
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.deferred);
+  EXPECT_EQ(Json::parse(r.line)["ok"], false);
+  const CommandTable::Reply d = t.handle(R"({"cmd":"later"})", 7);
+  EXPECT_TRUE(d.deferred);
+  EXPECT_TRUE(d.line.empty());
 }
 
 TEST_F(ControlServerTest, ManyConcurrentClients) {

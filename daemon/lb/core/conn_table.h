@@ -248,6 +248,12 @@ class ConnTable {
   void for_each(Fn&& fn);
   template <class Fn>
   void for_each(Fn&& fn) const;
+  // The same walk in bounded steps: visits the entry slots [cursor, cursor + max_slots) (the
+  // slots, used or not, bound the work) and returns where the next step starts, capacity()
+  // at the end. Across steps a connection present throughout is visited exactly once; one
+  // inserted or removed meanwhile may be missed. fn(const Conn&) only reads.
+  template <class Fn>
+  size_t for_each_from(size_t cursor, size_t max_slots, Fn&& fn) const;
 
   uint32_t timeout_of(const Conn& c) const;
   bool expired(const Conn& c, uint32_t now) const;
@@ -392,6 +398,15 @@ template <class Fn>
 void ConnTable::for_each(Fn&& fn) const {
   for (uint32_t i = 0; i < capacity_; ++i)
     if (entries_[i].flags_ & Conn::kUsed) fn(static_cast<const Conn&>(entries_[i]));
+}
+
+template <class Fn>
+size_t ConnTable::for_each_from(size_t cursor, size_t max_slots, Fn&& fn) const {
+  const size_t end =
+      cursor + std::min<size_t>(max_slots, capacity_ - std::min<size_t>(cursor, capacity_));
+  for (size_t i = cursor; i < end; ++i)
+    if (entries_[i].flags_ & Conn::kUsed) fn(static_cast<const Conn&>(entries_[i]));
+  return end < capacity_ ? end : capacity_;
 }
 
 }  // namespace vsgate
