@@ -15,6 +15,7 @@
 #include "common/result.h"
 #include "lb/core/conn_table.h"
 #include "lb/core/scheduler.h"
+#include "lb/model.h"  // ServiceSpec, RealServerSpec, the limits
 #include "lb/reply_steering.h"
 #include "lb/types.h"
 #include "lcore/io_stats.h"
@@ -22,9 +23,6 @@
 namespace vsgate {
 
 inline constexpr unsigned kMaxWorkers = 64;
-inline constexpr uint32_t kMaxRealServers = 65536;  // slots; a conn refers to its real by slot
-inline constexpr uint32_t kMaxLocalAddresses = 1024;
-inline constexpr uint32_t kMaxServices = 4096;
 
 // A counter that goes up and down (active/inactive connections); single writer.
 class Gauge {
@@ -140,17 +138,6 @@ struct LbSnapshot {
   const ServiceView* find(uint8_t proto, uint32_t vip_be, uint16_t port_be) const;
   bool is_vip(uint32_t ip_be) const;
   bool is_laddr(uint32_t ip_be) const;
-};
-
-struct ServiceSpec {
-  ServiceKey key;
-  std::optional<SchedulerKind> scheduler;
-  std::optional<uint32_t> persistence_s;
-};
-struct RealServerSpec {
-  RealServerKey key;
-  std::optional<FwdMode> fwd;
-  std::optional<uint32_t> weight, upper, lower;
 };
 
 class LbRegistry {
