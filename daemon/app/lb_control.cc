@@ -149,7 +149,6 @@ Status App::apply_configured_services() {
             std::string(proto_name(sc.key.proto)).c_str(), sc.key.vip.str().c_str(),
             sc.key.port.host(), sc.real_servers.size());
   }
-  for (const auto& w : lb_model_.check()) VSG_LOG(warning, "%s", w.message.c_str());
   return Ok{};
 }
 
