@@ -15,5 +15,6 @@ target_link_libraries(vsgate_dataplane PUBLIC vsgate_config vsgate_lb_core vsgat
 
 add_executable(vsgated main.cc app/app.cc app/commands.cc app/lb_control.cc app/systemd_notify.cc)
 target_link_libraries(vsgated PRIVATE vsgate_dataplane vsgate_eal_args vsgate_kni_host vsgate_ctrl
+  vsgate_lb_model_json
   PkgConfig::SYSTEMD)
 install(TARGETS vsgated RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR} COMPONENT vsgate)

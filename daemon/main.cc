@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   }
   auto loaded = load_config(opts->config_path);
   if (opts->check) {
+    for (const auto& w : loaded.warnings) std::printf("warning: %s\n", w.c_str());
     if (loaded.ok()) {
       std::puts("OK");
       return 0;
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   set_log_level(loaded.config.global.log_level);
+  for (const auto& w : loaded.warnings) VSG_LOG(warning, "%s", w.c_str());
 
   struct sigaction sa {};
   sa.sa_handler = on_signal;

@@ -79,6 +79,7 @@ class App {
   std::vector<rte_ring*> rings_;
   std::unique_ptr<QsbrDomain> qsbr_;
   std::unique_ptr<Snapshot<Fib>> fib_;
+  LbModel lb_model_;  // what was asked for, with its origin; lb_ is built from what it accepts
   std::unique_ptr<LbRegistry> lb_;
   std::unique_ptr<Snapshot<LbSnapshot>> services_;
   std::vector<std::unique_ptr<LbWorker>> lb_workers_;

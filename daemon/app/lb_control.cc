@@ -10,6 +10,7 @@
 
 #include "app/app.h"
 #include "common/log.h"
+#include "lb/model_json.h"
 
 namespace vsgate {
 namespace {
@@ -25,51 +26,10 @@ uint64_t now_us() {
                                    .count());
 }
 
-Result<ServiceKey> service_key(const Json& args) {
-  auto proto = required_string_arg(args, "proto");
-  if (!proto) return proto.error();
-  auto vip = required_string_arg(args, "vip");
-  if (!vip) return vip.error();
-  auto port = optional_uint_arg(args, "port");
-  if (!port) return port.error();
-  ServiceKey k;
-  if (*proto == "tcp")
-    k.proto = Proto::tcp;
-  else if (*proto == "udp")
-    k.proto = Proto::udp;
-  else
-    return make_error("proto must be tcp or udp, not '" + *proto + "'");
-  auto ip = Ipv4Addr::parse(*vip);
-  if (!ip || ip->is_zero()) return make_error("illegal virtual server address '" + *vip + "'");
-  if (!port.value() || *port.value() == 0 || *port.value() > 65535)
-    return make_error("port must be 1..65535");
-  k.vip = *ip;
-  k.port = L4Port::from_host(static_cast<uint16_t>(*port.value()));
-  return k;
-}
-
+// The arguments' syntax: lb/model_json.h; the rules: lb/model.h.
+Result<ServiceKey> service_key(const Json& args) { return service_key_from_json(args); }
 Result<RealServerKey> real_key(const Json& args, const ServiceKey& svc) {
-  auto rip = required_string_arg(args, "rip");
-  if (!rip) return rip.error();
-  auto rport = optional_uint_arg(args, "rport");
-  if (!rport) return rport.error();
-  auto ip = Ipv4Addr::parse(*rip);
-  if (!ip || ip->is_zero()) return make_error("illegal real server address '" + *rip + "'");
-  RealServerKey k{*ip, svc.port};
-  if (rport.value()) {
-    if (*rport.value() == 0 || *rport.value() > 65535) return make_error("rport must be 1..65535");
-    k.port = L4Port::from_host(static_cast<uint16_t>(*rport.value()));
-  }
-  return k;
-}
-
-Result<std::optional<uint32_t>> u32_arg(const Json& args, const char* key, uint64_t max) {
-  auto v = optional_uint_arg(args, key);
-  if (!v) return v.error();
-  if (!v.value()) return std::optional<uint32_t>{};
-  if (*v.value() > max)
-    return make_error(std::string(key) + " out of range (0.." + std::to_string(max) + ")");
-  return std::optional<uint32_t>{static_cast<uint32_t>(*v.value())};
+  return real_key_from_json(args, svc);
 }
 
 Json stats_json(const StatsValues& s) {
@@ -233,23 +193,33 @@ void App::poll_listing(uint64_t now) {
     if (l.state == WorkerListing::State::to_send) l.state = WorkerListing::State::idle;
 }
 
-// The [service.NAME] sections, applied as the lb.* commands would (the config is validated).
+// The [service.NAME] sections, applied as the lb.* commands would (the config is validated by
+// the same model, so a refusal here is a bug or a port that failed to come up).
 Status App::apply_configured_services() {
+  std::vector<std::string> port_names;
+  for (const auto& p : ports_) port_names.push_back(p->name());
+  lb_model_.set_port_names(std::move(port_names));
   for (const auto& sc : config_.services) {
     const std::string where = "service." + sc.name + ": ";
-    if (auto st = lb_->add_service({sc.key, sc.scheduler, sc.persistence_s}); !st)
+    const ServiceSpec spec{sc.key, sc.scheduler, sc.persistence_s};
+    if (auto st = lb_model_.add_service(spec, Origin::file, "service." + sc.name); !st)
       return make_error(where + st.message());
+    if (auto st = lb_->add_service(spec); !st) return make_error(where + st.message());
     for (const auto& la : sc.local_addresses) {
       uint16_t port_id = UINT16_MAX;
       for (const auto& p : ports_)
         if (p->name() == la.port_name) port_id = p->id();
       if (port_id == UINT16_MAX) return make_error(where + "no such port: " + la.port_name);
+      if (auto st = lb_model_.add_laddr(sc.key, {la.ip, la.port_name}, Origin::file); !st)
+        return make_error(where + st.message());
       if (auto st = lb_->add_laddr(sc.key, la.ip, la.port_name, port_id); !st)
         return make_error(where + st.message());
     }
     for (const auto& rc : sc.real_servers) {
-      if (auto st = lb_->add_real(sc.key, {rc.key, rc.fwd, rc.weight, rc.upper, rc.lower}); !st)
+      const RealServerSpec r{rc.key, rc.fwd, rc.weight, rc.upper, rc.lower};
+      if (auto st = lb_model_.add_real(sc.key, r, Origin::file); !st)
         return make_error(where + st.message());
+      if (auto st = lb_->add_real(sc.key, r); !st) return make_error(where + st.message());
       resolve_queue_.push_back(rc.key.ip.be);
     }
     VSG_LOG(info, "service %s: %s %s:%u, %zu real server(s)", sc.name.c_str(),
@@ -293,27 +263,16 @@ void App::register_lb_commands() {
   auto changed = [this]() { publish_services(); };
 
   // -A and -E take the same fields; -E changes only those given.
-  auto service_spec = [](const Json& a) -> Result<ServiceSpec> {
-    auto k = service_key(a);
-    if (!k) return k.error();
-    ServiceSpec s{k.value(), {}, {}};
-    if (auto sched = optional_string_arg(a, "scheduler"); !sched) {
-      return sched.error();
-    } else if (sched.value()) {
-      auto kind = parse_scheduler(*sched.value());
-      if (!kind) return make_error("unknown scheduler '" + *sched.value() + "'");
-      s.scheduler = kind;
-    }
-    auto p = u32_arg(a, "persistence", 31536000);
-    if (!p) return p.error();
-    s.persistence_s = p.value();
-    return s;
-  };
+  auto service_spec = [](const Json& a) { return service_spec_from_json(a); };
 
   c.add("lb.service.add", [this, changed, service_spec](const Json& a) -> Result<Json> {
     auto s = service_spec(a);
     if (!s) return s.error();
-    if (auto st = lb_->add_service(s.value()); !st) return st.error();
+    if (auto st = lb_model_.add_service(s.value(), Origin::control); !st) return st.error();
+    if (auto st = lb_->add_service(s.value()); !st) {
+      (void)lb_model_.del_service(s->key);
+      return st.error();
+    }
     changed();
     return Json::object();
   });
@@ -321,6 +280,7 @@ void App::register_lb_commands() {
   c.add("lb.service.edit", [this, changed, service_spec](const Json& a) -> Result<Json> {
     auto s = service_spec(a);
     if (!s) return s.error();
+    if (auto st = lb_model_.edit_service(s.value()); !st) return st.error();
     if (auto st = lb_->edit_service(s.value()); !st) return st.error();
     changed();
     return Json::object();
@@ -329,46 +289,31 @@ void App::register_lb_commands() {
   c.add("lb.service.del", [this, changed](const Json& a) -> Result<Json> {
     auto k = service_key(a);
     if (!k) return k.error();
+    if (auto st = lb_model_.del_service(k.value()); !st) return st.error();
     if (auto st = lb_->del_service(k.value()); !st) return st.error();
     changed();
     return Json::object();
   });
 
   c.add("lb.clear", [this, changed](const Json&) -> Result<Json> {
+    lb_model_.clear();
     lb_->clear();
     changed();
     return Json::object();
   });
 
-  auto real_spec = [](const Json& a, const ServiceKey& k) -> Result<RealServerSpec> {
-    auto rk = real_key(a, k);
-    if (!rk) return rk.error();
-    RealServerSpec r{rk.value(), {}, {}, {}, {}};
-    if (auto fwd = optional_string_arg(a, "fwd"); !fwd) {
-      return fwd.error();
-    } else if (fwd.value()) {
-      auto m = parse_fwd_mode(*fwd.value());
-      if (!m) return make_error("fwd must be fullnat, nat, dr or tunnel");
-      r.fwd = m;
-    }
-    auto w = u32_arg(a, "weight", 65535);
-    if (!w) return w.error();
-    auto up = u32_arg(a, "upper", UINT32_MAX);
-    if (!up) return up.error();
-    auto lo = u32_arg(a, "lower", UINT32_MAX);
-    if (!lo) return lo.error();
-    r.weight = w.value();
-    r.upper = up.value();
-    r.lower = lo.value();
-    return r;
-  };
+  auto real_spec = [](const Json& a, const ServiceKey& k) { return real_spec_from_json(a, k); };
 
   c.add("lb.real.add", [this, changed, real_spec](const Json& a) -> Result<Json> {
     auto k = service_key(a);
     if (!k) return k.error();
     auto r = real_spec(a, k.value());
     if (!r) return r.error();
-    if (auto st = lb_->add_real(k.value(), r.value()); !st) return st.error();
+    if (auto st = lb_model_.add_real(k.value(), r.value(), Origin::control); !st) return st.error();
+    if (auto st = lb_->add_real(k.value(), r.value()); !st) {
+      (void)lb_model_.del_real(k.value(), r->key);
+      return st.error();
+    }
     changed();
     // Resolve it now, so the first connection does not wait for ARP.
     resolve_queue_.push_back(r->key.ip.be);
@@ -380,6 +325,7 @@ void App::register_lb_commands() {
     if (!k) return k.error();
     auto r = real_spec(a, k.value());
     if (!r) return r.error();
+    if (auto st = lb_model_.edit_real(k.value(), r.value()); !st) return st.error();
     if (auto st = lb_->edit_real(k.value(), r.value()); !st) return st.error();
     changed();
     return Json::object();
@@ -390,6 +336,7 @@ void App::register_lb_commands() {
     if (!k) return k.error();
     auto rk = real_key(a, k.value());
     if (!rk) return rk.error();
+    if (auto st = lb_model_.del_real(k.value(), rk.value()); !st) return st.error();
     if (auto st = lb_->del_real(k.value(), rk.value()); !st) return st.error();
     changed();
     return Json::object();
@@ -456,13 +403,11 @@ void App::register_lb_commands() {
   });
 
   c.add("lb.timeouts.set", [this, changed](const Json& a) -> Result<Json> {
-    auto tcp = u32_arg(a, "tcp", kMaxTimeoutS);
-    if (!tcp) return tcp.error();
-    auto fin = u32_arg(a, "tcpfin", kMaxTimeoutS);
-    if (!fin) return fin.error();
-    auto udp = u32_arg(a, "udp", kMaxTimeoutS);
-    if (!udp) return udp.error();
-    lb_->set_timeouts(tcp.value().value_or(0), fin.value().value_or(0), udp.value().value_or(0));
+    auto ts = timeouts_from_json(a);
+    if (!ts) return ts.error();
+    if (auto st = lb_model_.set_timeouts(ts->tcp_s, ts->tcpfin_s, ts->udp_s); !st)
+      return st.error();
+    lb_->set_timeouts(ts->tcp_s, ts->tcpfin_s, ts->udp_s);
     changed();
     const Timeouts& t = lb_->timeouts();
     return Json{{"tcp", t.tcp_s()}, {"tcpfin", t.tcpfin_s()}, {"udp", t.udp_s()}};
@@ -471,19 +416,21 @@ void App::register_lb_commands() {
   c.add("lb.laddr.add", [this, changed](const Json& a) -> Result<Json> {
     auto k = service_key(a);
     if (!k) return k.error();
-    auto la = required_string_arg(a, "laddr");
+    auto la = laddr_spec_from_json(a);
     if (!la) return la.error();
-    auto pn = required_string_arg(a, "port_name");
-    if (!pn) return pn.error();
-    auto ip = Ipv4Addr::parse(*la);
-    if (!ip || ip->is_zero()) return make_error("illegal local address '" + *la + "'");
+    if (auto st = lb_model_.add_laddr(k.value(), la.value(), Origin::control); !st)
+      return st.error();
     for (const auto& p : ports_)
-      if (p->name() == *pn) {
-        if (auto st = lb_->add_laddr(k.value(), *ip, *pn, p->id()); !st) return st.error();
+      if (p->name() == la->port_name) {
+        if (auto st = lb_->add_laddr(k.value(), la->ip, la->port_name, p->id()); !st) {
+          (void)lb_model_.del_laddr(k.value(), la->ip);
+          return st.error();
+        }
         changed();
         return Json::object();
       }
-    return make_error("no such port: " + *pn);
+    (void)lb_model_.del_laddr(k.value(), la->ip);
+    return make_error("no such port: " + la->port_name);
   });
 
   c.add("lb.laddr.del", [this, changed](const Json& a) -> Result<Json> {
@@ -493,6 +440,7 @@ void App::register_lb_commands() {
     if (!la) return la.error();
     auto ip = Ipv4Addr::parse(*la);
     if (!ip) return make_error("illegal local address '" + *la + "'");
+    if (auto st = lb_model_.del_laddr(k.value(), *ip); !st) return st.error();
     if (auto st = lb_->del_laddr(k.value(), *ip); !st) return st.error();
     changed();
     return Json::object();

@@ -19,6 +19,8 @@
 #include <tuple>
 #include <utility>
 
+#include "lb/model.h"
+
 namespace vsgate {
 namespace {
 
@@ -166,14 +168,6 @@ bool valid_port_name(std::string_view s) {
   return true;
 }
 
-// An address a service may use as VIP, local address or real server: not 0.0.0.0/8 ("this
-// network"), 127.0.0.0/8 (loopback), 224.0.0.0/4 (multicast) or 240.0.0.0/4 (reserved and the
-// limited broadcast).
-bool service_unicast(Ipv4Addr a) {
-  const uint32_t h = a.host();
-  return (h >> 24) != 0 && (h >> 24) != 127 && (h >> 28) < 0xe;
-}
-
 std::string proto_word(Proto p) { return p == Proto::tcp ? "tcp" : "udp"; }
 
 std::string endpoint(Ipv4Addr ip, L4Port port) {
@@ -313,7 +307,6 @@ constexpr const char* kServiceKeys[] = {"protocol",
                                         "local_addresses",
                                         "real_server ADDR[:PORT]"};
 constexpr std::string_view kRealServerKey = "real_server";
-constexpr unsigned kMaxPersistence = 31536000;  // one year, as lb.service.add accepts
 
 template <size_t N>
 std::string join(const char* const (&names)[N]) {
@@ -338,6 +331,9 @@ class Loader {
     std::stable_sort(errors_.begin(), errors_.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& e : errors_) r_.errors.push_back(std::move(e.second));
+    std::stable_sort(warnings_.begin(), warnings_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& w : warnings_) r_.warnings.push_back(std::move(w.second));
   }
 
  private:
@@ -414,6 +410,14 @@ class Loader {
     m.append(what);
     if (line < 0) line = line_of(key_lines_, lower(where));
     errors_.emplace_back(line, std::move(m));
+  }
+  // Same format, for something valid but probably not meant.
+  void warning(const std::string& where, std::string_view value, std::string_view what) {
+    std::string m = path_ + ": " + where + ": '";
+    m.append(value);
+    m += "' ";
+    m.append(what);
+    warnings_.emplace_back(line_of(key_lines_, lower(where)), std::move(m));
   }
   // "FILE: [section]: what"; the line defaults to the section's first header.
   void section_error(const std::string& section, std::string_view what, int line = -1) {
@@ -745,6 +749,8 @@ class Loader {
     std::vector<std::string> laddr_text;  // per local address: the entry as written
     std::vector<std::string> real_where;  // per real server: "service.NAME.real_server ADDR"
     std::vector<std::string> real_addr;   // per real server: ADDR[:PORT] as written
+    std::vector<std::string> real_value;  // per real server: its value as written
+    std::vector<bool> real_fwd_given;     // per real server: a forwarding mode was written
   };
 
   // "real_server" followed by whitespace (and, if valid, an address).
@@ -814,7 +820,7 @@ class Loader {
       else
         error(sec + ".scheduler", *v, "is not a scheduler (rr, wrr, lc, wlc, sh or mh)");
     }
-    set_uint(sec, e, "persistence", svc.persistence_s, 0, kMaxPersistence);
+    set_uint(sec, e, "persistence", svc.persistence_s, 0, kMaxPersistenceS);
 
     if (const std::string* v = find(e, "local_addresses"))
       meta.laddrs_ok = parse_local_addresses(sec + ".local_addresses", *v, svc, meta);
@@ -845,24 +851,17 @@ class Loader {
                   it->second + " of " + sec + "; each may appear once per service");
         continue;
       }
-      if (svc.local_addresses.empty() && meta.laddrs_ok && c.fwd == FwdMode::fullnat)
-        error(where, kv->second,
-              std::string("forwards with fullnat") + (rs->fwd_given ? "" : " (the default)") +
-                  ", which needs a source address, but " + sec +
-                  ".local_addresses is empty (add ADDR@PORT entries or choose nat, dr or tunnel)");
       svc.real_servers.push_back(c);
       meta.real_where.push_back(where);
       meta.real_addr.push_back(addr);
+      meta.real_value.push_back(kv->second);
+      meta.real_fwd_given.push_back(rs->fwd_given);
     }
 
     check_unknown(sec, e, kServiceKeys, true);
     r_.config.services.push_back(std::move(svc));
     services_meta_.push_back(std::move(meta));
   }
-
-  static constexpr const char* kNotUnicast =
-      "is not a unicast address a service can use (not 0.0.0.0/8, 127.0.0.0/8, multicast or "
-      "240.0.0.0/4)";
 
   // "ADDR@PORT, ...". Port names are resolved in check_services(), once every port is known.
   bool parse_local_addresses(const std::string& where, const std::string& text, ServiceConfig& svc,
@@ -885,8 +884,9 @@ class Loader {
               "is not ADDR@PORT (an IPv4 address and the name of a [port.NAME] section, e.g. "
               "10.0.1.1@dpdk1)");
         ok = false;
-      } else if (!service_unicast(*ip)) {
-        error(where, item, kNotUnicast);
+      } else if (auto no = check_laddr_spec({*ip, std::string(trim(item.substr(at + 1)))});
+                 !no.empty()) {
+        error(where, item, no.front().what);  // the model's rules of one local address
         ok = false;
       } else if (!seen.insert(*ip).second) {
         error(where, item, "is listed more than once");
@@ -924,9 +924,6 @@ class Loader {
       error(where, addr,
             "is not a real server address (expected real_server a.b.c.d or a.b.c.d:PORT, PORT "
             "1..65535)");
-      ok = false;
-    } else if (!service_unicast(*ip)) {
-      error(where, addr, kNotUnicast);
       ok = false;
     } else {
       rs.key.ip = *ip;
@@ -1002,30 +999,14 @@ class Loader {
         ok = false;
       }
     }
-    // IPVS refuses lower > upper (ERANGE), which also means no lower without an upper.
-    if (rs.lower > rs.upper) {
-      const std::string lo = "lower=" + std::to_string(rs.lower);
-      if (rs.upper == 0)
-        error(where, lo,
-              "is set without an upper threshold (IPVS refuses lower > upper; add upper=N with "
-              "N >= " +
-                  lo.substr(6) + ")");
-      else
-        error(where, lo,
-              "is above upper=" + std::to_string(rs.upper) +
-                  " (IPVS refuses a lower threshold above the upper one)");
-      ok = false;
-    }
-    // DR and TUNNEL do not rewrite the destination port (ipvsadm forces it to the service's).
-    if (ok && port && port_ok && (rs.fwd == FwdMode::dr || rs.fwd == FwdMode::tunnel) &&
-        rs.key.port != svc.key.port) {
-      error(where, addr,
-            "has port " + std::to_string(rs.key.port.host()) + ", but " +
-                (rs.fwd == FwdMode::dr ? "dr" : "tunnel") +
-                " forwards without changing the destination port: it must be the service's (" +
-                std::to_string(svc.key.port.host()) + ")");
-      ok = false;
-    }
+    // The rules of one real server are the model's (lb/model.h): lower <= upper, DR/TUNNEL
+    // on the service's port, an address a service can use.
+    if (ok)
+      for (const Refusal& no :
+           check_real_spec(svc.key, {rs.key, rs.fwd, rs.weight, rs.upper, rs.lower})) {
+        error(where, no.field == Field::real ? addr : no.value, no.what);
+        ok = false;
+      }
     if (!ok) return std::nullopt;
     return out;
   }
@@ -1036,78 +1017,96 @@ class Loader {
     std::map<std::string, std::string> ports;  // lower-case name -> name as written
     for (const auto& p : r_.config.ports) ports.emplace(lower(p.name), p.name);
 
-    std::map<ServiceKey, size_t> keys;
-    std::map<Ipv4Addr, size_t> vips;  // -> first service with that VIP
-    for (size_t i = 0; i < services.size(); ++i) {
-      const ServiceConfig& s = services[i];
-      const ServiceMeta& m = services_meta_[i];
-      if (!m.key_ok) continue;
-      vips.emplace(s.key.vip, i);
-      auto [it, inserted] = keys.emplace(s.key, i);
-      if (!inserted)
-        error(m.section + ".vip", s.key.vip.str(),
-              "with " + proto_word(s.key.proto) + " port " + std::to_string(s.key.port.host()) +
-                  " is already " + services_meta_[it->second].section +
-                  " (services must differ in protocol, vip or port)");
-    }
-
-    std::map<Ipv4Addr, size_t> laddrs;  // -> first service with that local address
+    // Port names first: a local address names its port as the [port.NAME] header spells it.
+    std::vector<std::vector<bool>> laddr_ok(services.size());
     for (size_t i = 0; i < services.size(); ++i) {
       ServiceConfig& s = services[i];
       const ServiceMeta& m = services_meta_[i];
-      const std::string where = m.section + ".local_addresses";
       for (size_t j = 0; j < s.local_addresses.size(); ++j) {
         LocalAddressConfig& l = s.local_addresses[j];
-        if (auto p = ports.find(lower(l.port_name)); p != ports.end())
+        const auto p = ports.find(lower(l.port_name));
+        laddr_ok[i].push_back(p != ports.end());
+        if (p != ports.end())
           l.port_name = p->second;
         else
-          error(where, m.laddr_text[j],
+          error(m.section + ".local_addresses", m.laddr_text[j],
                 "names no port (there is no [port." + l.port_name + "] section)");
-        if (auto v = vips.find(l.ip); v != vips.end())
-          error(where, m.laddr_text[j],
-                "is the vip of " + services_meta_[v->second].section +
-                    " (an address is either a VIP or a local address)");
-        laddrs.emplace(l.ip, i);
       }
     }
 
-    // A real server must not be one of our own addresses.
-    for (size_t i = 0; i < services.size(); ++i) {
-      const ServiceConfig& s = services[i];
-      const ServiceMeta& m = services_meta_[i];
-      for (size_t j = 0; j < s.real_servers.size(); ++j) {
-        const Ipv4Addr ip = s.real_servers[j].key.ip;
-        if (auto v = vips.find(ip); v != vips.end())
-          error(m.real_where[j], m.real_addr[j],
-                "is the vip of " + services_meta_[v->second].section +
-                    " (a real server cannot be the load balancer itself)");
-        else if (auto l = laddrs.find(ip); l != laddrs.end())
-          error(m.real_where[j], m.real_addr[j],
-                "is a local address of " + services_meta_[l->second].section +
-                    " (a real server cannot be the load balancer itself)");
-      }
-    }
-
-    // Each service has its own local-port pools per local address. Two services of one protocol
-    // that share a local address and a FULLNAT real server could hand out the same local port to
-    // the same real server: the reply tuples would collide and replies go to the wrong client.
-    std::map<std::tuple<Proto, Ipv4Addr, RealServerKey>, size_t> uses;  // -> first service
-    std::set<std::pair<size_t, Ipv4Addr>> reported;
+    // Then the model decides (lb/model.h), exactly as for the lb.* commands: the services, then
+    // their local addresses, then their real servers, so that each refusal is reported at the
+    // object that is in the way whatever the order of the sections.
+    LbModel model;
+    std::vector<bool> added(services.size(), false);
+    std::vector<std::optional<LbModel>> merged(services.size());  // for a duplicate service
     for (size_t i = 0; i < services.size(); ++i) {
       const ServiceConfig& s = services[i];
       const ServiceMeta& m = services_meta_[i];
       if (!m.key_ok) continue;
-      for (size_t j = 0; j < s.local_addresses.size(); ++j) {
-        const Ipv4Addr ip = s.local_addresses[j].ip;
-        for (const auto& rs : s.real_servers) {
-          if (rs.fwd != FwdMode::fullnat) continue;
-          auto [it, inserted] = uses.emplace(std::make_tuple(s.key.proto, ip, rs.key), i);
-          if (inserted || it->second == i || !reported.emplace(i, ip).second) continue;
-          error(m.section + ".local_addresses", m.laddr_text[j],
-                "is also a local address of " + services_meta_[it->second].section +
-                    ", and both send " + proto_word(s.key.proto) +
-                    " connections to the fullnat real server " + endpoint(rs.key.ip, rs.key.port) +
-                    ": their local ports could collide (use different local addresses)");
+      Refusal no;
+      if (model.add_service({s.key, s.scheduler, s.persistence_s}, Origin::file, m.section, &no)) {
+        added[i] = true;
+      } else if (const ModelService* other = model.find(s.key)) {
+        error(m.section + ".vip", s.key.vip.str(),
+              "with " + proto_word(s.key.proto) + " port " + std::to_string(s.key.port.host()) +
+                  " is already " + other->name +
+                  " (services must differ in protocol, vip or port)");
+        // Its addresses are still checked, against a copy where it is merged into the other.
+        merged[i] = model;
+      } else {
+        const char* key = no.field == Field::port          ? ".port"
+                          : no.field == Field::persistence ? ".persistence"
+                                                           : ".vip";
+        error(m.section + key, no.value, no.what);
+      }
+    }
+    auto model_of = [&](size_t i) -> LbModel* {
+      return added[i] ? &model : merged[i] ? &*merged[i] : nullptr;
+    };
+    std::vector<bool> laddrs_refused(services.size(), false);
+    for (size_t i = 0; i < services.size(); ++i) {
+      const ServiceConfig& s = services[i];
+      const ServiceMeta& m = services_meta_[i];
+      LbModel* target = model_of(i);
+      for (size_t j = 0; target && j < s.local_addresses.size(); ++j) {
+        if (!laddr_ok[i][j]) continue;
+        const LocalAddressConfig& l = s.local_addresses[j];
+        Refusal no;
+        if (!target->add_laddr(s.key, {l.ip, l.port_name}, Origin::file, &no)) {
+          error(m.section + ".local_addresses", m.laddr_text[j], no.what);
+          laddrs_refused[i] = true;
+        }
+      }
+    }
+    for (size_t i = 0; i < services.size(); ++i) {
+      const ServiceConfig& s = services[i];
+      const ServiceMeta& m = services_meta_[i];
+      LbModel* target = model_of(i);
+      for (size_t j = 0; target && j < s.real_servers.size(); ++j) {
+        const RealServerConfig& c = s.real_servers[j];
+        Refusal no;
+        if (!target->add_real(s.key, {c.key, c.fwd, c.weight, c.upper, c.lower}, Origin::file, &no))
+          error(m.real_where[j], no.field == Field::real ? m.real_addr[j] : no.value, no.what);
+      }
+    }
+
+    // Valid, but probably not meant: FULLNAT real servers without a local address yet (the
+    // control socket accepts -a before --add-laddr, so the file does too).
+    for (const ModelWarning& w : model.check()) {
+      for (size_t i = 0; i < services.size(); ++i) {
+        const ServiceMeta& m = services_meta_[i];
+        if (!added[i] || services[i].key != w.service || !m.laddrs_ok || laddrs_refused[i])
+          continue;
+        for (size_t j = 0; j < services[i].real_servers.size(); ++j) {
+          if (!w.real || services[i].real_servers[j].key != *w.real) continue;
+          warning(m.real_where[j], m.real_value[j],
+                  std::string("forwards with fullnat") +
+                      (m.real_fwd_given[j] ? "" : " (the default)") +
+                      ", which needs a source address, but " + m.section +
+                      ".local_addresses is empty: accepted, but its connections are dropped "
+                      "until the service has one (add ADDR@PORT entries or choose nat, dr or "
+                      "tunnel)");
         }
       }
     }
@@ -1139,9 +1138,10 @@ class Loader {
   ConfigLoadResult& r_;
   const std::string& path_;
   std::vector<std::pair<int, std::string>> errors_;  // (line, message); line 0 = whole file
-  std::map<std::string, int> section_lines_;         // "[lower]" -> first header line
-  std::map<std::string, int> key_lines_;             // "section.key" (lower) -> last line
-  std::vector<ServiceMeta> services_meta_;           // parallel to r_.config.services
+  std::vector<std::pair<int, std::string>> warnings_;
+  std::map<std::string, int> section_lines_;  // "[lower]" -> first header line
+  std::map<std::string, int> key_lines_;      // "section.key" (lower) -> last line
+  std::vector<ServiceMeta> services_meta_;    // parallel to r_.config.services
 };
 
 }  // namespace

@@ -96,6 +96,9 @@ struct Config {
 struct ConfigLoadResult {
   Config config;
   std::vector<std::string> errors;  // empty = valid
+  // Valid but probably not meant (lb/model.h, LbModel::check()), same format as the errors:
+  // vsgated --check prints them and still says OK.
+  std::vector<std::string> warnings;
   bool ok() const { return errors.empty(); }
 };
 ConfigLoadResult load_config(const std::string& path);

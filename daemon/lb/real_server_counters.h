@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "lb/types.h"
+#include "lb/model.h"  // kMaxRealServers
 #include "lcore/io_stats.h"
 
 namespace vsgate {

@@ -119,6 +119,7 @@ const Service* LbRegistry::find(const ServiceKey& k) const {
 Status LbRegistry::add_service(const ServiceSpec& spec) {
   if (find(spec.key)) return make_error("Service already exists");
   if (services_.size() >= kMaxServices) return make_error("Memory allocation problem");
+  if (auto st = first_refusal(check_service_spec(spec)); !st) return st;  // lb/model.h
   auto s = std::make_shared<Service>();
   s->key = spec.key;
   s->scheduler = spec.scheduler.value_or(SchedulerKind::wlc);
@@ -139,6 +140,7 @@ Status LbRegistry::add_service(const ServiceSpec& spec) {
 Status LbRegistry::edit_service(const ServiceSpec& spec) {
   Service* s = find_mut(spec.key);
   if (!s) return make_error("No such service");
+  if (auto st = first_refusal(check_service_spec(spec)); !st) return st;
   if (spec.scheduler) s->scheduler = *spec.scheduler;
   if (spec.persistence_s) s->persistence_s = *spec.persistence_s;
   changed(*s);
@@ -190,7 +192,7 @@ Status LbRegistry::add_real(const ServiceKey& k, const RealServerSpec& spec) {
   if (!s) return make_error("Service not defined");
   for (const auto& r : s->reals)
     if (r->key == spec.key) return make_error("Destination already exists");
-  if (spec.weight && *spec.weight > 65535) return make_error("Weight out of range (0..65535)");
+  if (auto st = first_refusal(check_real_spec(k, spec)); !st) return st;  // lb/model.h
   auto slot = alloc_real_slot();
   if (!slot) return slot.error();
   auto r = std::make_shared<RealServer>();
@@ -211,7 +213,10 @@ Status LbRegistry::edit_real(const ServiceKey& k, const RealServerSpec& spec) {
   if (!s) return make_error("Service not defined");
   for (auto& r : s->reals)
     if (r->key == spec.key) {
-      if (spec.weight && *spec.weight > 65535) return make_error("Weight out of range (0..65535)");
+      const RealServerSpec merged{r->key, spec.fwd.value_or(r->fwd),
+                                  spec.weight.value_or(r->weight), spec.upper.value_or(r->upper),
+                                  spec.lower.value_or(r->lower)};
+      if (auto st = first_refusal(check_real_spec(k, merged)); !st) return st;
       if (spec.fwd) r->fwd = *spec.fwd;
       if (spec.weight) r->weight = *spec.weight;
       if (spec.upper) {
@@ -246,6 +251,7 @@ Status LbRegistry::add_laddr(const ServiceKey& k, Ipv4Addr ip, const std::string
   Service* s = find_mut(k);
   if (!s) return make_error("Service not defined");
   if (k.proto != Proto::tcp && k.proto != Proto::udp) return make_error("bad protocol");
+  if (auto st = first_refusal(check_laddr_spec({ip, port_name})); !st) return st;
   for (const auto& l : s->laddrs)
     if (l->ip == ip) return make_error("Local address already exists");
   // One port pool per local address, shared by every service that uses it: a reply

@@ -16,6 +16,7 @@
 #include "lb/core/conn_table.h"
 #include "lb/core/scheduler.h"
 #include "lb/lb_snapshot.h"
+#include "lb/model.h"  // ServiceSpec, RealServerSpec, the limits
 #include "lb/real_server_counters.h"
 #include "lb/reply_steering.h"
 #include "lb/types.h"
@@ -90,17 +91,6 @@ struct Service {
   // The scheduler table of the last snapshot; rebuilt only after a change of this service.
   std::shared_ptr<const SchedulerTable> sched;
   uint64_t sched_version = 0;
-};
-
-struct ServiceSpec {
-  ServiceKey key;
-  std::optional<SchedulerKind> scheduler;
-  std::optional<uint32_t> persistence_s;
-};
-struct RealServerSpec {
-  RealServerKey key;
-  std::optional<FwdMode> fwd;
-  std::optional<uint32_t> weight, upper, lower;
 };
 
 class LbRegistry {

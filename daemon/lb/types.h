@@ -13,11 +13,7 @@
 
 namespace vsgate {
 
-// Limits of the load balancer's configuration and of its per-worker tables.
 inline constexpr unsigned kMaxWorkers = 64;
-inline constexpr uint32_t kMaxRealServers = 65536;  // slots; a connection names its real by slot
-inline constexpr uint32_t kMaxLocalAddresses = 1024;
-inline constexpr uint32_t kMaxServices = 4096;
 
 enum class Proto : uint8_t { tcp = IPPROTO_TCP, udp = IPPROTO_UDP };
 

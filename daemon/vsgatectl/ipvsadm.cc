@@ -12,9 +12,17 @@
 #include <utility>
 
 #include "common/net_types.h"
+#include "lb/model.h"
 
 namespace vsgate::vsgatectl::ipvsadm {
 namespace {
+
+// The parser checks syntax; what the values may be is the daemon's model (lb/model.h). Its own
+// limits are ipvsadm's (MAX_TIMEOUT for -p and --set, INT_MAX for -x/-y) and never accept more
+// than the model does, so a command it lets through is refused, if at all, by the rules.
+static_assert(kMaxTimeout <= kMaxPersistenceS && kMaxTimeout <= kMaxTimeoutS);
+constexpr uint64_t kMaxThreshold = 2147483647;  // ipvsadm parses -x/-y as int
+static_assert(kMaxThreshold <= UINT32_MAX);
 
 // ---- the grammar ----
 
@@ -347,7 +355,7 @@ Status Parser::apply(const OptionSpec& spec, const std::string& display,
   auto threshold = [this](Opt opt, std::optional<uint64_t>& field, const std::string& v,
                           const char* what) -> Status {
     if (auto st = set_option(opt); !st) return st;
-    field = parse_uint(v, 2147483647);
+    field = parse_uint(v, kMaxThreshold);
     if (!field) return make_error(std::string("illegal ") + what + " specified");
     return Ok{};
   };
@@ -432,7 +440,7 @@ Status Parser::apply(const OptionSpec& spec, const std::string& display,
       return fwd("fullnat");
     case Tag::weight:
       if (auto st = set_option(kWeight); !st) return st;
-      p_.weight = parse_uint(*value, 65535);
+      p_.weight = parse_uint(*value, kMaxWeight);
       if (!p_.weight) return make_error("illegal weight specified");
       return Ok{};
     case Tag::u_threshold:

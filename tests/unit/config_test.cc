@@ -72,6 +72,15 @@ class ConfigTest : public ::testing::Test {
     EXPECT_TRUE(HasError(r, parts));
   }
 
+  // Valid, with exactly one warning that names the file, the section.key and the value.
+  void ExpectSingleWarning(const ConfigLoadResult& r,
+                           std::initializer_list<std::string_view> parts) {
+    EXPECT_TRUE(r.ok()) << Dump(r);
+    ASSERT_EQ(r.warnings.size(), 1u);
+    EXPECT_EQ(r.warnings[0].rfind(path_ + ": ", 0), 0u) << r.warnings[0];
+    for (auto p : parts) EXPECT_NE(r.warnings[0].find(p), std::string::npos) << r.warnings[0];
+  }
+
   std::string dir_;
   std::string path_;
 };
@@ -1248,14 +1257,23 @@ TEST_F(ConfigTest, DuplicateRealServer) {
                   .ok());
 }
 
-TEST_F(ConfigTest, FullnatRealServerNeedsALocalAddress) {
+// The control socket accepts -a ... -b before --add-laddr (the ipvsadm/DPVS order), so the file
+// accepts a FULLNAT real server without a local address too, with a warning (lb/model.h).
+TEST_F(ConfigTest, FullnatRealServerWithoutALocalAddressIsAWarning) {
   auto r = Load(std::string(kSvcHead) + "real_server 10.0.1.11 = weight=2\n");
-  ExpectSingleError(r, {"service.web.real_server 10.0.1.11: 'weight=2' forwards with fullnat (the "
-                        "default), which needs a source address, but service.web.local_addresses "
-                        "is empty (add ADDR@PORT entries or choose nat, dr or tunnel)"});
+  ExpectSingleWarning(r, {"service.web.real_server 10.0.1.11: 'weight=2' forwards with fullnat "
+                          "(the default), which needs a source address, but "
+                          "service.web.local_addresses is empty: accepted, but its connections "
+                          "are dropped until the service has one (add ADDR@PORT entries or choose "
+                          "nat, dr or tunnel)"});
   r = Load(std::string(kSvcHead) + "local_addresses =\nreal_server 10.0.1.11 = fullnat\n");
-  ExpectSingleError(r, {"service.web.real_server 10.0.1.11: 'fullnat' forwards with fullnat, "
-                        "which needs"});
+  ExpectSingleWarning(r, {"service.web.real_server 10.0.1.11: 'fullnat' forwards with fullnat, "
+                          "which needs"});
+  // With a local address: no warning.
+  r = Load(std::string(kSvcPort) + kSvcHead +
+           "local_addresses = 10.0.1.1@dpdk1\nreal_server 10.0.1.11 = fullnat\n");
+  EXPECT_TRUE(r.ok()) << Dump(r);
+  EXPECT_TRUE(r.warnings.empty());
   // NAT, DR and TUNNEL keep the client address: no local address needed.
   EXPECT_TRUE(Load(std::string(kSvcHead) + "real_server 10.0.1.11 = nat\n"
                                            "real_server 10.0.1.12 = dr\n"
@@ -1294,19 +1312,31 @@ TEST_F(ConfigTest, RealServerThatIsAnotherServicesLocalAddress) {
                         "service.b"});
 }
 
+// Settled rule (lb/model.h): a local address has one port pool shared by every service that
+// uses it (LbRegistry), so services may share it, also with the same FULLNAT real servers (this
+// was refused when each service had its own pools). It must name the same port everywhere.
 TEST_F(ConfigTest, SharedLocalAddressAndFullnatRealServer) {
   auto r = Load(std::string(kSvcPort) +
                 "[service.a]\nprotocol = tcp\nvip = 10.0.0.100\nport = 80\n"
                 "local_addresses = 10.0.1.1@dpdk1, 10.0.1.2@dpdk1\n"
                 "real_server 10.0.1.11:8080 = fullnat\nreal_server 10.0.1.12:8080 = fullnat\n"
                 "[service.b]\nprotocol = tcp\nvip = 10.0.0.100\nport = 8080\n"
-                "local_addresses = 10.0.1.3@dpdk1, 10.0.1.2@dpdk1\n"
+                "local_addresses = 10.0.1.3@dpdk1, 10.0.1.2@DPDK1\n"
                 "real_server 10.0.1.11 = fullnat\nreal_server 10.0.1.12 = fullnat\n");
-  // Once per local address, even with two shared real servers.
-  ExpectSingleError(r, {"service.b.local_addresses: '10.0.1.2@dpdk1' is also a local address of "
-                        "service.a, and both send tcp connections to the fullnat real server "
-                        "10.0.1.11:8080: their local ports could collide (use different local "
-                        "addresses)"});
+  ASSERT_TRUE(r.ok()) << Dump(r);
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_EQ(r.config.services.at(1).local_addresses.at(1).port_name, "dpdk1");
+}
+
+TEST_F(ConfigTest, SharedLocalAddressOnAnotherPort) {
+  auto r = Load(std::string(kSvcPort) + "[port.dpdk2]\ndevice = net_tap2\n" +
+                "[service.a]\nprotocol = tcp\nvip = 10.0.0.100\nport = 80\n"
+                "local_addresses = 10.0.1.2@dpdk1\n"
+                "[service.b]\nprotocol = udp\nvip = 10.0.0.100\nport = 53\n"
+                "local_addresses = 10.0.1.2@dpdk2\n");
+  ExpectSingleError(r, {"service.b.local_addresses: '10.0.1.2@dpdk2' is a local address of "
+                        "service.a on port dpdk1 (a local address has one port pool, on one "
+                        "port: name the same port in every service that uses it)"});
 }
 
 TEST_F(ConfigTest, AllServiceErrorsAreReportedInFileOrder) {
@@ -1325,7 +1355,6 @@ TEST_F(ConfigTest, AllServiceErrorsAreReportedInFileOrder) {
       "service.web.real_server 10.0.1.13:80: 'masq' is not a forwarding mode",
       "service.web.real_servers: '10.0.1.14:80' is set on an unknown key",
       "service.web.timeout: '30' is set on an unknown key",
-      "service.api.real_server 10.0.1.21: 'weight=1' forwards with fullnat (the default)",
       "service.api.real_server 10.0.1.21:443: '10.0.1.21:443' is the same real server",
       "service.api.real_server 10.0.1.22:8443: '10.0.1.22:8443' has port 8443, but dr",
       "service.api2.vip: '10.0.0.100' with tcp port 443 is already service.api",
@@ -1333,6 +1362,12 @@ TEST_F(ConfigTest, AllServiceErrorsAreReportedInFileOrder) {
       "[service.noport]: has no port",
   };
   ASSERT_EQ(r.errors.size(), expected.size()) << Dump(r);
+  // A FULLNAT real server without a local address is accepted with a warning (it was an error).
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find(path_ + ": service.api.real_server 10.0.1.21: 'weight=1' forwards "
+                                       "with fullnat (the default)"),
+            std::string::npos)
+      << r.warnings[0];
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(r.errors[i].rfind(path_ + ": ", 0), 0u) << r.errors[i];
     EXPECT_NE(r.errors[i].find(expected[i]), std::string::npos)
