@@ -1,12 +1,12 @@
 #include "lb/lb_worker.h"
 
-#include <rte_arp.h>
 #include <rte_ether.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
 #include <cstring>
 
+#include "ipv4/icmp.h"
 #include "lb/xmit.h"
 
 namespace vsgate {
@@ -58,30 +58,16 @@ void LbWorker::release(const Conn& c) {
   }
 }
 
-// The route and the neighbour of `dst_be`, remembered in hops_ when both are known.
-LbVerdict LbWorker::resolve_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib) {
-  const NextHop* nh = fib.route(dst_be);
-  const rte_ether_addr* mac =
-      nh ? fib.neighbour(nh->gateway_be ? nh->gateway_be : dst_be) : nullptr;
-  if (!mac) {
-    // The host resolves it for us (main lcore); the connection stays, the sender retransmits.
-    if (nh) {
-      uint32_t want = nh->gateway_be ? nh->gateway_be : dst_be;
-      to_main_->send(ToMain::neighbour_request_msg(want));  // full: counted, asked again later
-    }
-    return {LbVerdict::drop, DropReason::lb_no_neighbour, 0};
-  }
-  const FibPort& out = fib.port(nh->port_id);
-  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  eth->dst_addr = *mac;
-  eth->src_addr = out.mac;
-  hops_[hop_index(dst_be)] = {*mac, out.mac, dst_be, nh->port_id, true};
-  return {LbVerdict::forward, DropReason::count, nh->port_id};
+Decision LbWorker::no_neighbour(uint32_t resolve_be) {
+  // The host resolves it for us (main lcore); the connection stays, the sender retransmits.
+  if (resolve_be) to_main_->send(ToMain::neighbour_request_msg(resolve_be));  // full: asked again
+  return drop(DropReason::lb_no_neighbour);
 }
 
-LbVerdict LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir,
-                             const RealServerView& rs, const Fib& fib) {
-  auto& rc = rs_counters_.at(worker_, c.real_server);
+[[gnu::always_inline]] inline Decision LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c,
+                                                          Direction dir, const RealServerView& rs,
+                                                          RealServerCounters& rc, const Fib& fib,
+                                                          NextHops& hops) {
   const uint32_t len = rte_be_to_cpu_16(ip->total_length);
   void* l4 = reinterpret_cast<uint8_t*>(ip) + (ip->version_ihl & 0x0f) * 4u;
   const ConnKey& in = c.in();
@@ -90,7 +76,7 @@ LbVerdict LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction d
     rc.outpkts.inc();
     rc.outbytes.add(len);
     rewrite_tuple(ip, l4, in.dst_ip, in.dst_port, in.src_ip, in.src_port);
-    return to_next_hop(m, in.src_ip, fib);
+    return to_next_hop(m, in.src_ip, fib, hops);
   }
   rc.inpkts.inc();
   rc.inbytes.add(len);
@@ -98,35 +84,43 @@ LbVerdict LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction d
     case FwdMode::fullnat: {
       const ConnKey& out = c.out();  // rs -> laddr: we send laddr -> rs
       rewrite_tuple(ip, l4, out.dst_ip, out.dst_port, out.src_ip, out.src_port);
-      return to_next_hop(m, out.src_ip, fib);
+      return to_next_hop(m, out.src_ip, fib, hops);
     }
     case FwdMode::nat:
       rewrite_tuple(ip, l4, ip->src_addr, in.src_port, rs.key.ip.be, rs.key.port.be);
-      return to_next_hop(m, rs.key.ip.be, fib);
+      return to_next_hop(m, rs.key.ip.be, fib, hops);
     case FwdMode::dr:
-      return to_next_hop(m, rs.key.ip.be, fib);
+      return to_next_hop(m, rs.key.ip.be, fib, hops);
     case FwdMode::tunnel: {
       const NextHop* nh = fib.route(rs.key.ip.be);
-      if (!nh || !fib.port(nh->port_id).addr_be)
-        return {LbVerdict::drop, DropReason::lb_no_neighbour, 0};
+      if (!nh || !fib.port(nh->port_id).addr_be) return drop(DropReason::lb_no_neighbour);
       const uint16_t mtu = fib.port(nh->port_id).mtu;
-      if (len + sizeof(rte_ipv4_hdr) > mtu)
-        return frag_needed(m, ip, static_cast<uint16_t>(mtu - sizeof(rte_ipv4_hdr)), fib);
+      if (len + sizeof(rte_ipv4_hdr) > mtu) {
+        // With DF set the client learns the MTU that fits, so path-MTU discovery converges (as
+        // IPVS does); without DF we would have to fragment: counted drop.
+        const uint32_t client = ip->src_addr, vip = ip->dst_addr;
+        if (!make_frag_needed(m, ip, static_cast<uint16_t>(mtu - sizeof(rte_ipv4_hdr)), vip))
+          return drop(DropReason::lb_too_big);
+        counters.frag_needed_sent.inc();
+        return to_next_hop(m, client, fib, hops);
+      }
       if (!encap_ipip(m, fib.port(nh->port_id).addr_be, rs.key.ip.be))
-        return {LbVerdict::drop, DropReason::lb_too_big, 0};
-      return to_next_hop(m, rs.key.ip.be, fib);
+        return drop(DropReason::lb_too_big);
+      return to_next_hop(m, rs.key.ip.be, fib, hops);
     }
   }
-  return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+  return drop(DropReason::lb_no_dest);
 }
 
-LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTuple& t,
-                                   uint8_t tcp_flags, const ServiceView& svc, const LbSnapshot& lb,
-                                   const Fib& fib, uint32_t now) {
+Decision LbWorker::new_connection(rte_mbuf* m, const PacketMeta& p, const ServiceView& svc,
+                                  const LbSnapshot& lb, const Fib& fib, NextHops& hops,
+                                  uint32_t now) {
+  const ConnTuple& t = p.flow;
+  const uint8_t tcp_flags = p.tcp_flags;
   if (t.proto == IPPROTO_TCP && (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn)
-    return {LbVerdict::drop, DropReason::lb_tcp_no_conn, 0};
+    return drop(DropReason::lb_tcp_no_conn);
   const size_t n = svc.reals.size();
-  if (n > loads_.size()) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+  if (n > loads_.size()) return drop(DropReason::lb_no_dest);
   DestLoad* loads = loads_.data();  // preallocated: only the n entries used are written
   const bool need_counts =
       svc.sched->kind() == SchedulerKind::lc || svc.sched->kind() == SchedulerKind::wlc;
@@ -134,10 +128,7 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
     const uint32_t slot = svc.reals[i];
     loads[i].overloaded = rs_counters_.overloaded(slot);
     loads[i].active = loads[i].inactive = 0;
-    if (need_counts) {
-      loads[i].active = static_cast<uint32_t>(rs_counters_.active(slot));
-      loads[i].inactive = static_cast<uint32_t>(rs_counters_.inactive(slot));
-    }
+    if (need_counts) rs_counters_.load(slot, loads[i].active, loads[i].inactive);
   }
   // Persistence (-p): a template (client, VIP, port 0 for the client) remembers the real
   // server; later connections of that client go there while it is still available.
@@ -163,7 +154,7 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
   if (idx < 0)
     idx = pick(*svc.sched, sched_state(svc), std::span<const DestLoad>(loads, n), t.src_ip,
                t.src_port);
-  if (idx < 0) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+  if (idx < 0) return drop(DropReason::lb_no_dest);
   const uint32_t slot = svc.reals[static_cast<size_t>(idx)];
   const RealServerView& rs = lb.reals[slot];
   const FwdMode fwd = rs.fwd;
@@ -191,7 +182,7 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
       lport = la->pools[worker_]->get(static_cast<Proto>(t.proto), rs.key.ip.be, la->ip.be,
                                       rs.key.port.be);
     }
-    if (!lport) return {LbVerdict::drop, DropReason::lb_no_local_port, 0};
+    if (!lport) return drop(DropReason::lb_no_local_port);
     out = {rs.key.ip.be, la->ip.be, rs.key.port.be, lport, t.proto};
     has_out = true;
   } else if (fwd == FwdMode::nat) {
@@ -201,7 +192,7 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
   Conn* c = conns_.insert(t, has_out ? &out : nullptr, now);
   if (!c) {
     if (la) la->pools[worker_]->put(out.dst_port);
-    return {LbVerdict::drop, DropReason::lb_conn_table_full, 0};
+    return drop(DropReason::lb_conn_table_full);
   }
   c->fwd = fwd;
   c->service = svc.id;
@@ -218,41 +209,36 @@ LbVerdict LbWorker::new_connection(rte_mbuf* m, rte_ipv4_hdr* ip, const ConnTupl
   if (t.proto == IPPROTO_TCP) {
     count_state_change(rc, c->on_tcp_packet(Direction::in, tcp_flags));
   }
-  return transmit(m, ip, *c, Direction::in, rs, fib);
+  return transmit(m, p.ip, *c, Direction::in, rs, rc, fib, hops);
 }
 
-LbVerdict LbWorker::process(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb, const Fib& fib,
-                            uint32_t now) {
+Decision LbWorker::pre_routing_ipv4(rte_mbuf* m, const PacketMeta& p, const LbSnapshot& lb,
+                                    const Fib& fib, NextHops& hops, uint32_t now) {
+  rte_ipv4_hdr* ip = p.ip;
   const uint8_t proto = ip->next_proto_id;
   if (proto == IPPROTO_ICMP && (lb.is_laddr(ip->dst_addr) || !lb.services.empty())) {
-    const LbVerdict v = icmp_error(m, ip, lb, fib, now);
-    if (v.kind != LbVerdict::not_mine) return v;
+    const Decision v = icmp_error(m, ip, lb, fib, hops, now);
+    if (v.verdict != Verdict::pass) return v;
   }
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
     if (lb.is_vip(ip->dst_addr) && !fib.is_local(ip->dst_addr))
-      return {LbVerdict::drop, DropReason::lb_vip_no_service, 0};
-    return {};
+      return drop(DropReason::lb_vip_no_service);
+    return pass();
   }
-  LbFlow f;
-  if (const DropReason bad = parse_flow(m, ip, f); bad != DropReason::count)
-    return lb.is_vip(ip->dst_addr) || lb.is_laddr(ip->dst_addr) ? LbVerdict{LbVerdict::drop, bad, 0}
-                                                                : LbVerdict{};
-  f.hash = conns_.hash(f.tuple);
-  return process_flow(m, ip, f, lb, fib, now);
+  // TCP or UDP, but a fragment or a bad header (p.reason): ours only if addressed to us.
+  return lb.is_vip(ip->dst_addr) || lb.is_laddr(ip->dst_addr) ? drop(p.reason) : pass();
 }
 
-LbVerdict LbWorker::process_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const LbFlow& f,
-                                 const LbSnapshot& lb, const Fib& fib, uint32_t now) {
-  const ConnTuple& t = f.tuple;
+Decision LbWorker::process_flow(rte_mbuf* m, const PacketMeta& p, const LbSnapshot& lb,
+                                const Fib& fib, NextHops& hops, uint32_t now) {
+  const ConnTuple& t = p.flow;
   const uint8_t proto = t.proto;
-  const uint8_t tcp_flags = f.tcp_flags;
-  // Without services and local addresses nothing is ours (VIPs are those of services).
-  if (lb.laddrs.empty() && lb.services.empty()) return {};
-  LookupResult r = conns_.lookup(t, f.hash, now);
+  const uint8_t tcp_flags = p.tcp_flags;
+  LookupResult r = conns_.lookup(t, p.hash, now);
   // A new SYN on the tuple of a closing connection (the client reused its port) starts a new
   // connection, scheduled anew, as IPVS's conn_reuse_mode does.
-  if (r && proto == IPPROTO_TCP && r.dir == Direction::in &&
-      (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) == kTcpSyn) {
+  // (tcp_flags is 0 for UDP: the flags decide first, as a bare SYN is rare.)
+  if ((tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) == kTcpSyn && r && r.dir == Direction::in) {
     const TcpState st = r.conn->tcp_state();
     if (st == TcpState::time_wait || st == TcpState::close || st == TcpState::close_wait ||
         st == TcpState::last_ack || st == TcpState::fin_wait) {
@@ -265,45 +251,43 @@ LbVerdict LbWorker::process_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const LbFlow& f,
     Conn& c = *r.conn;
     const RealServerView* rs = lb.real(c.real_server);
     if (!rs) [[unlikely]]
-      return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+      return drop(DropReason::lb_no_dest);
     c.touch(now);
-    if (proto == IPPROTO_TCP) {
-      count_state_change(rs_counters_.at(worker_, c.real_server),
-                         c.on_tcp_packet(r.dir, tcp_flags));
-    }
-    return transmit(m, ip, c, r.dir, *rs, fib);
+    RealServerCounters& rc = rs_counters_.at(worker_, c.real_server);
+    if (proto == IPPROTO_TCP) count_state_change(rc, c.on_tcp_packet(r.dir, tcp_flags));
+    return transmit(m, p.ip, c, r.dir, *rs, rc, fib, hops);
   }
   // Whether the packet is ours matters only without a connection.
-  if (!lb.is_vip(t.dst_ip) && !lb.is_laddr(t.dst_ip)) return {};
+  if (!lb.is_vip(t.dst_ip) && !lb.is_laddr(t.dst_ip)) return pass();
   const ServiceView* svc = lb.find(proto, t.dst_ip, t.dst_port);
   if (!svc) {
     // Traffic to a local address outside any connection belongs to the host (it may share
     // the address); to a VIP it is dropped.
-    if (lb.is_vip(t.dst_ip) && !fib.is_local(t.dst_ip))
-      return {LbVerdict::drop, DropReason::lb_vip_no_service, 0};
-    return {};
+    if (lb.is_vip(t.dst_ip) && !fib.is_local(t.dst_ip)) return drop(DropReason::lb_vip_no_service);
+    return pass();
   }
-  return new_connection(m, ip, t, tcp_flags, *svc, lb, fib, now);
+  return new_connection(m, p, *svc, lb, fib, hops, now);
 }
 
 // An ICMP error (unreachable, time exceeded, parameter problem) about a packet we sent to a
 // real server goes back to the client as if the VIP had sent it, with the quoted packet
 // translated back to client -> VIP, so that path-MTU discovery and port-unreachable work
 // through the load balancer.
-LbVerdict LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb, const Fib& fib,
-                               uint32_t now) {
+Decision LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb, const Fib& fib,
+                              NextHops& hops, uint32_t now) {
   const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
   const uint32_t icmp_len = rte_be_to_cpu_16(ip->total_length) - ihl;
   const uint32_t in_seg = rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr);
-  if (rte_be_to_cpu_16(ip->total_length) > in_seg) return {};  // multi-segment: not ours
+  if (rte_be_to_cpu_16(ip->total_length) > in_seg) return pass();  // multi-segment: not ours
   auto* icmp = reinterpret_cast<uint8_t*>(ip) + ihl;
-  if (icmp_len < 8 + sizeof(rte_ipv4_hdr) + 8) return {};
+  if (icmp_len < 8 + sizeof(rte_ipv4_hdr) + 8) return pass();
   const uint8_t type = icmp[0];
-  if (type != 3 && type != 11 && type != 12) return {};
+  if (type != 3 && type != 11 && type != 12) return pass();
   auto* inner = reinterpret_cast<rte_ipv4_hdr*>(icmp + 8);
   const uint32_t inner_ihl = (inner->version_ihl & 0x0f) * 4u;
-  if ((inner->version_ihl >> 4) != 4 || inner_ihl < 20 || 8 + inner_ihl + 8 > icmp_len) return {};
-  if (inner->next_proto_id != IPPROTO_TCP && inner->next_proto_id != IPPROTO_UDP) return {};
+  if ((inner->version_ihl >> 4) != 4 || inner_ihl < 20 || 8 + inner_ihl + 8 > icmp_len)
+    return pass();
+  if (inner->next_proto_id != IPPROTO_TCP && inner->next_proto_id != IPPROTO_UDP) return pass();
   auto* ports = reinterpret_cast<uint16_t*>(reinterpret_cast<uint8_t*>(inner) + inner_ihl);
   uint16_t sport, dport;
   std::memcpy(&sport, ports, 2);
@@ -312,12 +296,12 @@ LbVerdict LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& 
   // connection's out key) or toward a client (its reply direction is the in key).
   const ConnTuple t{inner->dst_addr, inner->src_addr, dport, sport, inner->next_proto_id};
   LookupResult r = conns_.lookup(t, now);
-  if (!r) return {};
+  if (!r) return pass();
   Conn& c = *r.conn;
   c.touch(now);
   const RealServerView* rs = lb.real(c.real_server);
   if (r.dir == Direction::in)
-    return icmp_error_to_real(m, ip, inner, ports, icmp, icmp_len, c, rs, fib);
+    return icmp_error_to_real(m, ip, inner, ports, icmp, icmp_len, c, rs, fib, hops);
   const ConnKey& in = c.in();
   rewrite_icmp_error(ip, inner, ports, icmp, icmp_len, in.dst_ip, in.src_ip, in.src_ip, in.src_port,
                      in.dst_ip, in.dst_port);
@@ -327,7 +311,7 @@ LbVerdict LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& 
     rc.outbytes.add(rte_be_to_cpu_16(ip->total_length));
   }
   counters.icmp_translated.inc();
-  return to_next_hop(m, in.src_ip, fib);
+  return to_next_hop(m, in.src_ip, fib, hops);
 }
 
 // Rewrites an ICMP error in place: outer addresses, and the quoted packet's addresses and ports;
@@ -354,10 +338,10 @@ void LbWorker::rewrite_icmp_error(rte_ipv4_hdr* ip, rte_ipv4_hdr* inner, uint16_
 // An ICMP error from the client's side (a router there needs fragmentation, the client's port is
 // closed) about a reply we forwarded: it goes to the real server as if about the packet the real
 // server sent, so its TCP stack lowers the MSS or gives up, as without a load balancer.
-LbVerdict LbWorker::icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_hdr* inner,
-                                       uint16_t* ports, uint8_t* icmp, uint32_t icmp_len, Conn& c,
-                                       const RealServerView* rs, const Fib& fib) {
-  if (!rs) return {LbVerdict::drop, DropReason::lb_no_dest, 0};
+Decision LbWorker::icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_hdr* inner,
+                                      uint16_t* ports, uint8_t* icmp, uint32_t icmp_len, Conn& c,
+                                      const RealServerView* rs, const Fib& fib, NextHops& hops) {
+  if (!rs) return drop(DropReason::lb_no_dest);
   auto& rc = rs_counters_.at(worker_, c.real_server);
   rc.inpkts.inc();
   rc.inbytes.add(rte_be_to_cpu_16(ip->total_length));
@@ -369,61 +353,22 @@ LbVerdict LbWorker::icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_h
       const ConnKey& out = c.out();
       rewrite_icmp_error(ip, inner, ports, icmp, icmp_len, out.dst_ip, out.src_ip, out.src_ip,
                          out.src_port, out.dst_ip, out.dst_port);
-      return to_next_hop(m, out.src_ip, fib);
+      return to_next_hop(m, out.src_ip, fib, hops);
     }
     case FwdMode::dr:
       // The real server holds the VIP: the error reaches it unchanged.
-      return to_next_hop(m, rs->key.ip.be, fib);
+      return to_next_hop(m, rs->key.ip.be, fib, hops);
     case FwdMode::tunnel: {
       const NextHop* nh = fib.route(rs->key.ip.be);
       const uint32_t len = rte_be_to_cpu_16(ip->total_length);
       if (!nh || !fib.port(nh->port_id).addr_be ||
           len + sizeof(rte_ipv4_hdr) > fib.port(nh->port_id).mtu ||
           !encap_ipip(m, fib.port(nh->port_id).addr_be, rs->key.ip.be))
-        return {LbVerdict::drop, DropReason::lb_too_big, 0};
-      return to_next_hop(m, rs->key.ip.be, fib);
+        return drop(DropReason::lb_too_big);
+      return to_next_hop(m, rs->key.ip.be, fib, hops);
     }
   }
-  return {LbVerdict::drop, DropReason::lb_no_dest, 0};
-}
-
-// The packet does not fit the tunnel. With DF set the client gets "fragmentation needed" with
-// the MTU that fits, so path-MTU discovery converges (as IPVS does); the frame is turned into
-// that ICMP error in place. Without DF we would have to fragment: counted drop.
-LbVerdict LbWorker::frag_needed(rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, const Fib& fib) {
-  constexpr uint32_t kIcmpHdr = 8;
-  const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
-  const uint32_t quote = ihl + 8;  // RFC 792: the header and 64 bits of the datagram
-  const uint32_t ip_len = sizeof(rte_ipv4_hdr) + kIcmpHdr + quote;
-  if (!(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) || m->nb_segs != 1 ||
-      rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + ip_len)
-    return {LbVerdict::drop, DropReason::lb_too_big, 0};
-  const uint32_t client = ip->src_addr, vip = ip->dst_addr;
-  auto* l3 = reinterpret_cast<uint8_t*>(ip);
-  std::memmove(l3 + sizeof(rte_ipv4_hdr) + kIcmpHdr, l3, quote);
-  uint8_t* icmp = l3 + sizeof(rte_ipv4_hdr);
-  icmp[0] = 3;  // destination unreachable
-  icmp[1] = 4;  // fragmentation needed and DF set
-  icmp[2] = icmp[3] = icmp[4] = icmp[5] = 0;
-  const uint16_t mtu_be = rte_cpu_to_be_16(mtu);
-  std::memcpy(icmp + 6, &mtu_be, 2);
-  const uint16_t sum = static_cast<uint16_t>(~rte_raw_cksum(icmp, kIcmpHdr + quote));
-  std::memcpy(icmp + 2, &sum, 2);
-  ip->version_ihl = RTE_IPV4_VHL_DEF;
-  ip->type_of_service = 0xc0;  // internetwork control, as hosts send ICMP errors
-  ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(ip_len));
-  ip->packet_id = 0;
-  ip->fragment_offset = 0;
-  ip->time_to_live = 64;
-  ip->next_proto_id = IPPROTO_ICMP;
-  ip->src_addr = vip;  // the client's path to the real server "is" the VIP
-  ip->dst_addr = client;
-  ip->hdr_checksum = 0;
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
-  rte_pktmbuf_trim(m,
-                   static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - ip_len));
-  counters.frag_needed_sent.inc();
-  return to_next_hop(m, client, fib);
+  return drop(DropReason::lb_no_dest);
 }
 
 bool LbWorker::serve_control(Mailbox<ToWorker>& inbox, uint32_t now) {
@@ -473,31 +418,6 @@ void LbWorker::list_step(uint32_t now) {
                             c.real_server};
   });
   l.walked = l.cursor >= conns_.capacity() || l.filled == l.capacity;
-}
-
-bool LbWorker::answer_arp(rte_mbuf* m, const LbSnapshot& lb, const Fib& fib) {
-  if (rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr)) return false;
-  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
-  if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
-      arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
-      arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
-    return false;
-  const uint32_t target = arp->arp_data.arp_tip;
-  // The host answers for its own addresses; we answer for VIPs and local addresses, on the
-  // port where the address is reachable only.
-  if (fib.is_local(target) || !(lb.is_vip(target) || lb.is_laddr(target))) return false;
-  const NextHop* nh = fib.route(target);
-  if (!nh || nh->port_id != m->port) return false;
-  const rte_ether_addr our = fib.port(m->port).mac;
-  arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
-  arp->arp_data.arp_tha = arp->arp_data.arp_sha;
-  arp->arp_data.arp_tip = arp->arp_data.arp_sip;
-  arp->arp_data.arp_sha = our;
-  arp->arp_data.arp_sip = target;
-  eth->dst_addr = eth->src_addr;
-  eth->src_addr = our;
-  return true;
 }
 
 }  // namespace vsgate

@@ -34,8 +34,9 @@ void RealServerCounterTable::ensure(uint32_t slot) {
 
 StatsValues RealServerCounterTable::stats(uint32_t slot) const {
   StatsValues s;
+  const RealServerCounters* base = &at(0, slot);
   for (unsigned w = 0; w < workers_; ++w) {
-    const RealServerCounters& c = at(w, slot);
+    const RealServerCounters& c = base[w * kChunk];
     s.conns += c.conns.get();
     s.inpkts += c.inpkts.get();
     s.outpkts += c.outpkts.get();
@@ -45,22 +46,37 @@ StatsValues RealServerCounterTable::stats(uint32_t slot) const {
   return s;
 }
 
+// One block per worker, kChunk blocks apart.
 int64_t RealServerCounterTable::active(uint32_t slot) const {
   int64_t n = 0;
-  for (unsigned w = 0; w < workers_; ++w) n += at(w, slot).active.get();
+  const RealServerCounters* base = &at(0, slot);
+  for (unsigned w = 0; w < workers_; ++w) n += base[w * kChunk].active.get();
   return std::max<int64_t>(n, 0);
 }
 
 int64_t RealServerCounterTable::inactive(uint32_t slot) const {
   int64_t n = 0;
-  for (unsigned w = 0; w < workers_; ++w) n += at(w, slot).inactive.get();
+  const RealServerCounters* base = &at(0, slot);
+  for (unsigned w = 0; w < workers_; ++w) n += base[w * kChunk].inactive.get();
   return std::max<int64_t>(n, 0);
 }
 
 int64_t RealServerCounterTable::live(uint32_t slot) const {
   int64_t n = 0;
-  for (unsigned w = 0; w < workers_; ++w) n += at(w, slot).live.get();
+  const RealServerCounters* base = &at(0, slot);
+  for (unsigned w = 0; w < workers_; ++w) n += base[w * kChunk].live.get();
   return n;
+}
+
+void RealServerCounterTable::load(uint32_t slot, uint32_t& active, uint32_t& inactive) const {
+  int64_t a = 0, i = 0;
+  const RealServerCounters* base = &at(0, slot);
+  for (unsigned w = 0; w < workers_; ++w) {
+    a += base[w * kChunk].active.get();
+    i += base[w * kChunk].inactive.get();
+  }
+  active = static_cast<uint32_t>(std::max<int64_t>(a, 0));
+  inactive = static_cast<uint32_t>(std::max<int64_t>(i, 0));
 }
 
 }  // namespace vsgate

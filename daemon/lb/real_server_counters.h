@@ -70,11 +70,9 @@ class RealServerCounterTable {
   }
 
   // IPVS overload flag (ipvsadm -x/-y), written by the main lcore, read by the schedulers.
-  bool overloaded(uint32_t slot) const {
-    return chunk(slot)->overloaded[slot % kChunk].load(std::memory_order_relaxed);
-  }
+  bool overloaded(uint32_t slot) const { return overloaded_[slot].load(std::memory_order_relaxed); }
   void set_overloaded(uint32_t slot, bool on) {
-    chunk(slot)->overloaded[slot % kChunk].store(on, std::memory_order_relaxed);
+    overloaded_[slot].store(on, std::memory_order_relaxed);
   }
 
   // Sums over the workers (any thread; each value is consistent, the set is not atomic).
@@ -82,11 +80,12 @@ class RealServerCounterTable {
   int64_t active(uint32_t slot) const;    // clamped at 0
   int64_t inactive(uint32_t slot) const;  // clamped at 0
   int64_t live(uint32_t slot) const;
+  // Active and inactive connections in one pass, for the lc/wlc schedulers (clamped at 0).
+  void load(uint32_t slot, uint32_t& active, uint32_t& inactive) const;
 
  private:
   struct Chunk {
     std::unique_ptr<RealServerCounters[]> counters;  // [worker][slot % kChunk]
-    std::array<std::atomic<bool>, kChunk> overloaded{};
   };
   Chunk* chunk(uint32_t slot) const {
     return chunks_[slot / kChunk].load(std::memory_order_acquire);
@@ -94,6 +93,8 @@ class RealServerCounterTable {
 
   unsigned workers_;
   std::array<std::atomic<Chunk*>, kChunks> chunks_{};
+  std::unique_ptr<std::atomic<bool>[]> overloaded_ =
+      std::make_unique<std::atomic<bool>[]>(kMaxRealServers);
 };
 
 }  // namespace vsgate

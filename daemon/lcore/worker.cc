@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "ipv4/classify.h"
+#include "lb/lb_hook.h"
 
 namespace vsgate {
 namespace {
@@ -83,6 +84,12 @@ int worker_main(void* arg) {
   rte_mbuf* punts[kBurst];
   Decision decisions[kBurst];
   unsigned idle_turns = 0;
+  NextHops hops;
+  // The ports a decision can name, all started before the workers: flushed every loop turn
+  // (not all kMaxPorts slots).
+  std::vector<uint16_t> tx_ports;
+  uint16_t port_id;
+  RTE_ETH_FOREACH_DEV(port_id) if (port_id < kMaxPorts) tx_ports.push_back(port_id);
   // Connection ages are kept in 1/16 s ticks (lb/core/conn_table.h).
   const uint64_t tsc_per_tick = std::max<uint64_t>(rte_get_tsc_hz() / kTicksPerSecond, 1);
 
@@ -91,12 +98,10 @@ int worker_main(void* arg) {
     stall_if_asked(w);
     w.stats.rx_iterations.inc();
     const Fib* fib = w.fib->get();  // valid until quiescent() below
-    LbContext lb;
-    if (w.lb) {
-      lb.worker = w.lb;
-      lb.services = w.services->get();
-      lb.now_ticks = static_cast<uint32_t>(rte_get_tsc_cycles() / tsc_per_tick);
-    }
+    // The load balancer decides at the pre-routing hook when it has anything to balance.
+    const LbHook lb{w.lb, w.lb ? w.services->get() : nullptr,
+                    static_cast<uint32_t>(rte_get_tsc_cycles() / tsc_per_tick)};
+    const bool balancing = w.lb && LbHook::balances(lb.services);
     unsigned work = 0;
 
     for (unsigned qi = 0; qi < w.rx_queues.size(); ++qi) {
@@ -109,10 +114,14 @@ int worker_main(void* arg) {
       w.stats.rx_queue_packets[qi].add(n);
       unsigned np = 0;
       for (uint16_t i = 0; i < n; ++i) pkts[i]->port = rq.port;
-      if (fib)
-        classify_burst(pkts, n, *fib, w.lb ? &lb : nullptr, decisions);
-      else
+      if (!fib) {
         std::fill_n(decisions, n, punt());
+      } else if (balancing) {
+        classify_burst(pkts, n, *fib, hops, lb, decisions);
+      } else {
+        const NoHook none;
+        classify_burst(pkts, n, *fib, hops, none, decisions);
+      }
       for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
         const Decision d = decisions[i];
@@ -123,17 +132,20 @@ int worker_main(void* arg) {
             if (tx.len[d.out_port] == kBurst) flush(w, tx, d.out_port);
             break;
           case Verdict::punt:
+          case Verdict::pass:  // never the result of a whole decision; the host would decide
             punts[np++] = m;
             break;
           case Verdict::drop:
             w.stats.drop(d.reason);
             rte_pktmbuf_free(m);
             break;
+          case Verdict::consumed:  // a module kept or freed it
+            break;
         }
       }
       punt_burst(w, punts, np);
     }
-    for (uint16_t p = 0; p < kMaxPorts; ++p) flush(w, tx, p);
+    for (const uint16_t p : tx_ports) flush(w, tx, p);
     work += inject(w);
     if (w.lb) {
       w.lb->sweep(lb.now_ticks, 64);

@@ -50,6 +50,7 @@
 
 #include "ipv4/classify.h"
 #include "ipv4/csum.h"
+#include "lb/lb_hook.h"
 #include "lb/lb_worker.h"
 #include "lb/registry.h"
 #include "packet_builder.h"
@@ -68,6 +69,7 @@ constexpr uint32_t kExpireAll = kNow + (1u << 30);
 
 constexpr const char* kPort0Mac = "02:00:00:00:00:10";
 constexpr const char* kPort1Mac = "02:00:00:00:00:11";
+constexpr uint16_t kLabPorts = 2;                        // the lab's two ports, 0 and 1
 constexpr const char* kRouterMac = "02:00:00:00:00:02";  // the clients' gateway on port 0
 
 [[noreturn]] void die(const char* fmt, const std::string& what) {
@@ -174,7 +176,7 @@ inline void restore(rte_mbuf* m, const Template& t, uint32_t k) {
 // --- the loop ---
 
 struct Tally {
-  uint64_t verdicts[3] = {};
+  uint64_t verdicts[5] = {};  // by Verdict
   uint64_t drops[static_cast<size_t>(DropReason::count)] = {};
   uint64_t forwarded() const { return verdicts[static_cast<size_t>(Verdict::forward)]; }
   std::string describe() const {
@@ -226,13 +228,15 @@ void run_loop(rte_mbuf* const* ring, uint32_t ring_len, uint64_t packets, Next&&
           if (tx.len[d.out_port] == kBurst) tx.flush(d.out_port);
           break;
         case Verdict::punt:
+        case Verdict::consumed:
+        case Verdict::pass:
           break;
         case Verdict::drop:
           ++tally.drops[static_cast<size_t>(d.reason)];
           break;
       }
     }
-    for (uint16_t p = 0; p < kMaxPorts; ++p) tx.flush(p);
+    for (uint16_t p = 0; p < kLabPorts; ++p) tx.flush(p);  // the worker flushes its ports only
     end_turn();
   }
 }
@@ -327,6 +331,7 @@ class Lab {
   uint32_t ring_len() const { return static_cast<uint32_t>(mbufs_.size()); }
   const Fib& fib() const { return *fib_; }
   const LbSnapshot& services() const { return *snap_; }
+  NextHops& hops() { return hops_; }
   const Template& ack() const { return ack_; }
   const Template& syn() const { return syn_; }
   const std::vector<LocalAddress*>& laddrs() const { return laddrs_; }
@@ -381,6 +386,7 @@ class Lab {
   std::unique_ptr<const Fib> fib_;
   std::unique_ptr<LbRegistry> reg_;
   std::unique_ptr<const LbSnapshot> snap_;
+  NextHops hops_;  // the worker's, as in its loop
   std::vector<LocalAddress*> laddrs_;
   Template ack_, syn_;
 };
@@ -449,7 +455,8 @@ class Bench {
          const char* what, bool callgrind = false, bool unstaged = false) {
     Run r;
     TxStub tx;
-    const LbContext ctx{&w, &lab_.services(), kNow};
+    const LbHook ctx{&w, &lab_.services(), kNow};
+    NextHops& hops = lab_.hops();
     const Fib& fib = lab_.fib();
     const uint8_t flags = t.bytes[sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + 13];
     auto next = [&](rte_mbuf* m) { restore(m, t, next_client()); };
@@ -457,10 +464,10 @@ class Bench {
       if (unstaged) {
         for (unsigned i = 0; i < n; ++i) {
           if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
-          out[i] = detail::classify_one(pkts[i], fib, &ctx);
+          out[i] = detail::classify_one(pkts[i], fib, hops, ctx);
         }
       } else if constexpr (!kVerify) {
-        classify_burst(pkts, n, fib, &ctx, out);
+        classify_burst(pkts, n, fib, hops, ctx, out);
       } else {
         uint32_t clients[kBurst];
         for (unsigned i = 0; i < n; ++i) {
@@ -469,7 +476,7 @@ class Bench {
           clients[i] = (rte_be_to_cpu_32(ip->src_addr) - kClientBase) * kClientPortsPerIp +
                        (rte_be_to_cpu_16(tcp->src_port) - kClientPortBase);
         }
-        classify_burst(pkts, n, fib, &ctx, out);
+        classify_burst(pkts, n, fib, hops, ctx, out);
         for (unsigned i = 0; i < n; ++i) {
           const Decision& d = out[i];
           if (d.verdict != Verdict::forward) continue;  // counted, and fails the run
@@ -653,9 +660,9 @@ void print_memory(const LbWorker& w, const Lab& lab, size_t conns, size_t rss_de
       "  fixed per worker (not per conn)     %8zu B  (scheduler state %zu x %zu B, "
       "laddr round robin %zu x 4 B, next-hop cache %zu B)\n",
       sizeof(LbWorker) + kMaxServices * (sizeof(SchedState) + sizeof(uint32_t)) +
-          w.next_hop_cache_bytes(),
+          NextHops().memory_bytes(),
       static_cast<size_t>(kMaxServices), sizeof(SchedState), static_cast<size_t>(kMaxServices),
-      w.next_hop_cache_bytes());
+      NextHops().memory_bytes());
   if (rss_delta)
     std::printf(
         "  cross-check: resident set grew by %.2f B per connection while the worker was "

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ipv4/classify.h"
+#include "lb/lb_hook.h"
 #include "lb/lb_worker.h"
 #include "lb/registry.h"
 #include "lb_specs.h"
@@ -90,6 +91,7 @@ struct World {
                                         reg->laddr_slots());
     worker->set_timeouts(snap->timeouts);
   }
+  NextHops hops;
   ~World() {
     worker.reset();
     to_main.reset();
@@ -136,13 +138,14 @@ class BurstTest : public ::testing::Test {
       m->port = i.port;
       pkts.push_back(m);
     }
-    const LbContext ctx{w.worker.get(), w.snap.get(), now};
+    const LbHook ctx{w.worker.get(), w.snap.get(), now};
     std::vector<Decision> d(in.size());
     if (burst) {
-      classify_burst(pkts.data(), static_cast<unsigned>(pkts.size()), fib, &ctx, d.data());
+      classify_burst(pkts.data(), static_cast<unsigned>(pkts.size()), fib, w.hops, ctx, d.data());
     } else {
-      // The reference: every packet on its own, without the stages (LbWorker::process()).
-      for (size_t i = 0; i < pkts.size(); ++i) d[i] = detail::classify_one(pkts[i], fib, &ctx);
+      // The reference: every packet on its own, without the stages.
+      for (size_t i = 0; i < pkts.size(); ++i)
+        d[i] = detail::classify_one(pkts[i], fib, w.hops, ctx);
     }
     std::vector<Result> out;
     for (size_t i = 0; i < pkts.size(); ++i) {

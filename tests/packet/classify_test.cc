@@ -69,6 +69,7 @@ class ClassifyTest : public ::testing::Test {
 
   static inline rte_mempool* pool_ = nullptr;
   static inline const Fib* fib_ = nullptr;
+  NextHops hops_;  // the worker's next-hop cache
 };
 
 // A client's echo request to `dst` with `ttl`, as it arrives on port 0.
@@ -221,7 +222,7 @@ TEST_F(ClassifyTest, Fixtures) {
   for (const Case& tc : cases()) {
     SCOPED_TRACE(tc.name);
     rte_mbuf* m = mbuf(tc.input);
-    const Decision d = classify(m, *fib_);
+    const Decision d = classify(m, *fib_, hops_);
     EXPECT_EQ(static_cast<int>(d.verdict), static_cast<int>(tc.verdict));
     if (tc.verdict == Verdict::drop) {
       EXPECT_EQ(static_cast<int>(d.reason), static_cast<int>(tc.reason));
@@ -243,7 +244,8 @@ TEST_F(ClassifyTest, RxChecksumGoodFlagSkipsSoftwareCheck) {
   b.ip_hdr()->hdr_checksum ^= 0x0101;
   rte_mbuf* m = mbuf(b.build());
   m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;  // the NIC vouched for it
-  EXPECT_EQ(static_cast<int>(classify(m, *fib_).verdict), static_cast<int>(Verdict::forward));
+  EXPECT_EQ(static_cast<int>(classify(m, *fib_, hops_).verdict),
+            static_cast<int>(Verdict::forward));
   rte_pktmbuf_free(m);
 }
 

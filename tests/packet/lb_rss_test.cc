@@ -9,6 +9,7 @@
 #include <set>
 
 #include "ipv4/classify.h"
+#include "lb/lb_hook.h"
 #include "lb/lb_worker.h"
 #include "lb/registry.h"
 #include "packet_builder.h"
@@ -81,14 +82,15 @@ TEST(LbRss, EachWorkersRepliesComeBackToIt) {
     workers[w]->set_timeouts((*snap)->timeouts);
   }
 
+  std::array<NextHops, 2> hops;
   auto run = [&](unsigned w, const Bytes& frame, uint16_t port, Bytes* out) {
     rte_mbuf* m = rte_pktmbuf_alloc(pool);
     EXPECT_NE(m, nullptr);
     std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(),
                 frame.size());
     m->port = port;
-    LbContext ctx{workers[w].get(), snap->get(), 1000};
-    const Decision d = classify(m, **fib, &ctx);
+    LbHook ctx{workers[w].get(), snap->get(), 1000};
+    const Decision d = classify(m, **fib, hops[w], ctx);
     auto* b = rte_pktmbuf_mtod(m, uint8_t*);
     if (out) out->assign(b, b + rte_pktmbuf_data_len(m));
     rte_pktmbuf_free(m);

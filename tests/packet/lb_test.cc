@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "ipv4/classify.h"
+#include "lb/lb_hook.h"
 #include "lb/lb_worker.h"
 #include "lb/registry.h"
 #include "lb_specs.h"
@@ -96,8 +97,8 @@ class LbPacketTest : public ::testing::Test {
     char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
     if (!frame.empty()) std::memcpy(p, frame.data(), frame.size());
     m->port = port;
-    LbContext ctx{worker_.get(), snap_.get(), now_};
-    Out o{classify(m, *fib_, &ctx), {}};
+    LbHook ctx{worker_.get(), snap_.get(), now_};
+    Out o{classify(m, *fib_, hops_, ctx), {}};
     auto* b = rte_pktmbuf_mtod(m, uint8_t*);
     o.frame.assign(b, b + rte_pktmbuf_data_len(m));
     rte_pktmbuf_free(m);
@@ -126,6 +127,7 @@ class LbPacketTest : public ::testing::Test {
   std::unique_ptr<LbRegistry> reg_;
   std::unique_ptr<const LbSnapshot> snap_;
   std::unique_ptr<LbWorker> worker_;
+  NextHops hops_;
   uint32_t now_ = 1000;
 };
 
@@ -553,8 +555,9 @@ TEST_F(LbPacketTest, RoundRobinStartsEachWorkerAtItsOwnShare) {
     const Bytes f = tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.110", 80, kSyn);
     std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(f.size())), f.data(), f.size());
     m->port = 0;
-    LbContext ctx{&worker, snap.value().get(), now_};
-    EXPECT_EQ(static_cast<int>(classify(m, *fib_, &ctx).verdict),
+    LbHook ctx{&worker, snap.value().get(), now_};
+    NextHops hops;
+    EXPECT_EQ(static_cast<int>(classify(m, *fib_, hops, ctx).verdict),
               static_cast<int>(Verdict::forward));
     MacAddr dst;  // DR: the real server is told by its MAC
     std::memcpy(dst.bytes.data(), rte_pktmbuf_mtod(m, uint8_t*), 6);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/flow.h"
 #include "lb/core/tcp_state.h"
 #include "lb/types.h"
 
@@ -66,16 +67,6 @@ inline void prefetch_for_write(const void* p) {
 #endif
   __builtin_prefetch(p, 1);
 }
-
-// A packet's 5-tuple as it sits in the headers; addresses and ports in network byte order.
-struct ConnTuple {
-  uint32_t src_ip = 0;
-  uint32_t dst_ip = 0;
-  uint16_t src_port = 0;
-  uint16_t dst_port = 0;
-  uint8_t proto = 0;  // IPPROTO_TCP / IPPROTO_UDP
-  bool operator==(const ConnTuple&) const = default;
-};
 
 // One direction of a connection without the protocol (stored once per connection).
 struct ConnKey {
