@@ -64,4 +64,68 @@ struct L4Port {
   constexpr bool operator==(const L4Port&) const = default;
 };
 
+// The family-generic vocabulary of the control side (model, config, control protocol,
+// vsgatectl, SNMP, host mirror): an address that is IPv4 or IPv6, with prefix and endpoint.
+// The data plane keys IPv4 compactly (Ipv4Addr, ConnTuple); these convert to and from it.
+enum class AddrFamily : uint8_t { ipv4 = 4, ipv6 = 6 };
+
+struct IpAddr {
+  AddrFamily family = AddrFamily::ipv4;
+  std::array<uint8_t, 16> bytes{};  // network order; IPv4 in the first 4 bytes, the rest 0
+
+  static constexpr IpAddr from_v4(Ipv4Addr a) {
+    IpAddr r;
+    r.bytes[0] = static_cast<uint8_t>(a.be);
+    r.bytes[1] = static_cast<uint8_t>(a.be >> 8);
+    r.bytes[2] = static_cast<uint8_t>(a.be >> 16);
+    r.bytes[3] = static_cast<uint8_t>(a.be >> 24);
+    return r;
+  }
+  // "10.0.0.1" or an IPv6 address in any RFC 4291 form ("2001:db8::1"); nullopt otherwise
+  // (IPv4-mapped and embedded forms are IPv6).
+  static std::optional<IpAddr> parse(std::string_view text);
+  std::string str() const;  // dotted quad, or RFC 5952 (lower case, longest zero run "::")
+  constexpr bool is_v4() const { return family == AddrFamily::ipv4; }
+  constexpr bool is_v6() const { return family == AddrFamily::ipv6; }
+  // The IPv4 address; only for is_v4().
+  constexpr Ipv4Addr v4() const {
+    return Ipv4Addr{uint32_t{bytes[0]} | uint32_t{bytes[1]} << 8 | uint32_t{bytes[2]} << 16 |
+                    uint32_t{bytes[3]} << 24};
+  }
+  constexpr bool is_zero() const {
+    for (auto b : bytes)
+      if (b) return false;
+    return true;
+  }
+  // Usable as a host address: not unspecified, loopback, multicast (or for IPv4: 0/8,
+  // 127/8, 224/4, 240/4; for IPv6 also not link-local fe80::/10).
+  bool is_unicast() const;
+  size_t size() const { return is_v4() ? 4 : 16; }  // bytes of the address
+  // IPv4 before IPv6, then numerically.
+  constexpr auto operator<=>(const IpAddr&) const = default;
+  constexpr bool operator==(const IpAddr&) const = default;
+};
+
+struct IpPrefix {
+  IpAddr addr;
+  uint8_t len = 32;
+
+  // "ADDR/N" (N up to 32 or 128) or "ADDR" (a host prefix).
+  static std::optional<IpPrefix> parse(std::string_view text);
+  std::string str() const;
+  IpPrefix network() const;  // the address with the host bits cleared
+  bool contains(const IpAddr& a) const;
+  constexpr auto operator<=>(const IpPrefix&) const = default;
+};
+
+// An address and a port: "10.0.0.1:80" or "[2001:db8::1]:80".
+struct Endpoint {
+  IpAddr addr;
+  L4Port port;
+
+  static std::optional<Endpoint> parse(std::string_view text);  // port 1..65535
+  std::string str() const;
+  constexpr auto operator<=>(const Endpoint&) const = default;
+};
+
 }  // namespace vsgate
