@@ -18,7 +18,7 @@
 #include "eal/eal_args.h"
 #include "eal/eal_log.h"
 #include "kni/iface_config.h"
-#include "kni/proc_arp.h"
+#include "kni/mirror/proc_arp.h"
 
 namespace vsgate {
 namespace {

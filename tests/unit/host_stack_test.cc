@@ -1,4 +1,4 @@
-#include "kni/host_stack.h"
+#include "kni/mirror/host_stack.h"
 
 #include <gtest/gtest.h>
 #include <linux/neighbour.h>

@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "kni/host_stack.h"
 #include "kni/iface_config.h"
-#include "kni/netlink.h"
-#include "kni/proc_arp.h"
+#include "kni/mirror/host_stack.h"
+#include "kni/mirror/netlink.h"
+#include "kni/mirror/proc_arp.h"
 
 namespace vsgate {
 namespace {

@@ -1,4 +1,4 @@
-#include "kni/netlink.h"
+#include "kni/mirror/netlink.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "kni/host_stack.h"
+#include "kni/mirror/host_stack.h"
 
 namespace vsgate {
 namespace {

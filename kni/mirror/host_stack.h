@@ -15,8 +15,8 @@
 
 #include "common/net_types.h"
 #include "common/result.h"
-#include "kni/netlink.h"
-#include "kni/proc_arp.h"
+#include "kni/mirror/netlink.h"
+#include "kni/mirror/proc_arp.h"
 
 namespace vsgate {
 

@@ -1,4 +1,4 @@
-#include "kni/proc_arp.h"
+#include "kni/mirror/proc_arp.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "kni/netlink.h"
+#include "kni/mirror/netlink.h"
 
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
