@@ -207,6 +207,9 @@ void App::register_commands() {
     return Json{{"addresses", out}};
   });
 
+  // The debug.* commands exist only with [global] debug_commands = yes.
+  if (!config_.global.debug_commands) return;
+
   // Debug: make a worker stop looping for a while, to test that the systemd watchdog fires.
   c.add("debug.stall_worker", [this](const Json& args) -> Result<Json> {
     auto worker = optional_uint_arg(args, "worker");
