@@ -174,6 +174,13 @@ std::string endpoint(Ipv4Addr ip, L4Port port) {
   return ip.str() + ":" + std::to_string(port.host());
 }
 
+// A switch: yes/no, also true/false, on/off, 1/0 (lower-cased by the caller).
+std::optional<bool> parse_yes_no(std::string_view s) {
+  if (s == "yes" || s == "true" || s == "on" || s == "1") return true;
+  if (s == "no" || s == "false" || s == "off" || s == "0") return false;
+  return std::nullopt;
+}
+
 // Strict decimal: "abc", "1.5", "+1", "0x10" and "" are not numbers; "-1" is out of range.
 // Returns the value, or nullopt with `why` set to what the message says after the value.
 std::optional<uint64_t> check_uint(std::string_view text, uint64_t lo, uint64_t hi,
@@ -291,7 +298,7 @@ __attribute__((format(printf, 1, 2))) int capture_ini_error(const char* fmt, ...
 
 constexpr const char* kGlobalKeys[] = {"log_level",     "control_socket", "workers",
                                        "idle_sleep_us", "punt_ring_size", "arp_resync_ms",
-                                       "connections"};
+                                       "connections",   "debug_commands"};
 constexpr const char* kEalKeys[] = {"args"};
 constexpr const char* kSnmpKeys[] = {"agentx_socket", "control_socket", "cache_seconds",
                                      "log_level"};
@@ -604,6 +611,12 @@ class Loader {
     set_uint("global", e, "punt_ring_size", g.punt_ring_size, 64, 65536, true);
     set_uint("global", e, "arp_resync_ms", g.arp_resync_ms, 100, 60000);
     set_uint("global", e, "connections", g.connections, 1024, 1u << 28);
+    if (const std::string* v = find(e, "debug_commands")) {
+      if (auto b = parse_yes_no(lower(*v)))
+        g.debug_commands = *b;
+      else
+        error("global.debug_commands", *v, "is not yes or no");
+    }
     check_unknown("global", e, kGlobalKeys);
   }
 

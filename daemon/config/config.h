@@ -40,6 +40,8 @@ struct GlobalConfig {
   unsigned punt_ring_size = 1024;   // per worker, power of two: worker -> exception path
   unsigned arp_resync_ms = 1000;    // re-read /proc/net/arp this often
   unsigned connections = 1u << 20;  // connection-table capacity per worker
+  // The debug.* control commands (tests of failure handling) exist only when this is set.
+  bool debug_commands = false;
 };
 
 struct EalConfig {

@@ -54,6 +54,8 @@ received() {  # received PING_OUTPUT_FILE: number of replies
 
 echo "== vsgate foundation e2e test: lab prefix $LAB_PREFIX, temp dir $TMP"
 lab_up || exit 1
+# This test drives the debug.* commands (g2, w): they exist only with debug_commands = yes.
+sed -i 's/^\[global\]$/[global]\ndebug_commands = yes/' "$CONF"
 
 # --- a. --check ---------------------------------------------------------------------------------
 check_config() {  # check_config NAME EXPECTED_RC EXPECTED_TEXT FILE

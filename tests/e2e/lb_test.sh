@@ -791,6 +791,19 @@ print(len(dups), "; ".join(" & ".join("%s %s %s" % (c["vip"], c["client"], c["st
 }
 
 # j. SIGTERM
+# m. The lab config has no debug_commands: the debug.* commands do not exist.
+check_m() {
+  local reply cmd
+  for cmd in debug.stall_worker debug.pause_exception_path; do
+    reply=$(req "{\"cmd\":\"$cmd\",\"args\":{\"seconds\":1}}")
+    if grep -qF "\"error\":\"unknown command '$cmd'\"" <<<"$reply"; then
+      pass "m. without debug_commands, $cmd is an unknown command"
+    else
+      fail "m. without debug_commands, $cmd must be unknown: $reply"
+    fi
+  done
+}
+
 check_j() {
   if ! daemon_term 10; then
     fail "j. vsgated still running 10 s after SIGTERM"
@@ -810,7 +823,7 @@ check_j() {
   fi
 }
 
-for c in lab a b c d e f g h i k l j; do
+for c in lab a b c d e f g h i k l m j; do
   if daemon_alive; then
     # A command that fails inside a check must not end the test: the check reports what it saw.
     "check_$c" || fail "$c. check ended with status $?"

@@ -58,6 +58,7 @@ log_level = info
 workers = 1
 idle_sleep_us = 100
 connections = 65536
+debug_commands = yes
 [eal]
 args = --no-pci --no-huge -m 256 --file-prefix=vsgate
 [port.dpdk0]

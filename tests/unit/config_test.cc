@@ -99,6 +99,7 @@ TEST_F(ConfigTest, GoodConfigWithAllKeys) {
   EXPECT_EQ(c.global.idle_sleep_us, 50u);
   EXPECT_EQ(c.global.punt_ring_size, 4096u);
   EXPECT_EQ(c.global.arp_resync_ms, 2000u);
+  EXPECT_TRUE(c.global.debug_commands);
   EXPECT_EQ(c.eal.args, (std::vector<std::string>{"--no-pci", "--no-huge", "-m", "512"}));
 
   ASSERT_EQ(c.ports.size(), 2u);
@@ -181,6 +182,7 @@ TEST_F(ConfigTest, DefaultsWhenKeysAreAbsent) {
   EXPECT_EQ(r.config.global.idle_sleep_us, 0u);
   EXPECT_EQ(r.config.global.punt_ring_size, 1024u);
   EXPECT_EQ(r.config.global.arp_resync_ms, 1000u);
+  EXPECT_FALSE(r.config.global.debug_commands) << "debug.* commands are off unless asked for";
   EXPECT_TRUE(r.config.eal.args.empty());
   ASSERT_EQ(r.config.ports.size(), 1u);
   const PortConfig& p = r.config.ports[0];
@@ -282,6 +284,21 @@ TEST_F(ConfigTest, ServiceExampleOfTheReferenceIsValid) {
     EXPECT_FALSE(r.config.services.empty());
   }
   EXPECT_TRUE(found) << "no ```ini example with only [service.NAME] sections in docs/CONFIG.md";
+}
+
+TEST_F(ConfigTest, DebugCommandsIsASwitch) {
+  for (const char* on : {"yes", "YES", "true", "on", "1"}) {
+    auto r =
+        Load(std::string("[global]\ndebug_commands = ") + on + "\n[port.p]\ndevice = net_null0\n");
+    ASSERT_TRUE(r.ok()) << on << ": " << Dump(r);
+    EXPECT_TRUE(r.config.global.debug_commands) << on;
+  }
+  for (const char* off : {"no", "No", "false", "off", "0"}) {
+    auto r =
+        Load(std::string("[global]\ndebug_commands = ") + off + "\n[port.p]\ndevice = net_null0\n");
+    ASSERT_TRUE(r.ok()) << off << ": " << Dump(r);
+    EXPECT_FALSE(r.config.global.debug_commands) << off;
+  }
 }
 
 TEST_F(ConfigTest, BoundaryValuesAreAccepted) {
@@ -683,6 +700,8 @@ INSTANTIATE_TEST_SUITE_P(Words, BadValueTest, ::testing::Values(
     BadValue{"global", "control_socket", "run/vsgate.sock", "run/vsgate.sock",
              "is not an absolute path"},
     BadValue{"global", "control_socket", "", "", "is not an absolute path"},
+    BadValue{"global", "debug_commands", "maybe", "maybe", "is not yes or no"},
+    BadValue{"global", "debug_commands", "", "", "is not yes or no"},
     BadValue{"port.dpdk0", "kni_backend", "kni", "kni", "is not a backend (tap or virtio-user)"},
     BadValue{"port.dpdk0", "kni_backend", "virtio_user", "virtio_user", "is not a backend"}));
 

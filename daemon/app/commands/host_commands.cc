@@ -1,0 +1,51 @@
+#include "app/commands/host_commands.h"
+
+#include "app/commands/command_module.h"
+
+namespace vsgate {
+namespace {
+
+using Context = HostCommandContext;
+
+Result<Json> neigh_show(const Context& c, const Json&) {
+  Json out = Json::array();
+  for (const auto& n : c.mirror.neighbours())
+    out.push_back({{"ip", n.ip.str()},
+                   {"mac", n.mac.str()},
+                   {"port", c.naming.port(n.port_id)},
+                   {"kni", c.naming.kni(n.port_id)}});
+  return Json{{"neighbours", out}};
+}
+
+Result<Json> route_show(const Context& c, const Json&) {
+  Json out = Json::array();
+  for (const auto& r : c.mirror.routes())
+    out.push_back({{"prefix", r.dst.str()},
+                   {"gateway", r.gateway.is_zero() ? "" : r.gateway.str()},
+                   {"port", c.naming.port(r.port_id)},
+                   {"kni", c.naming.kni(r.port_id)}});
+  return Json{{"routes", out}};
+}
+
+Result<Json> addr_show(const Context& c, const Json&) {
+  Json out = Json::array();
+  for (const auto& a : c.mirror.addresses())
+    out.push_back({{"address", a.prefix.str()},
+                   {"port", c.naming.port(a.port_id)},
+                   {"kni", c.naming.kni(a.port_id)}});
+  return Json{{"addresses", out}};
+}
+
+constexpr Command<Context> kCommands[] = {
+    {"neigh.show", neigh_show},
+    {"route.show", route_show},
+    {"addr.show", addr_show},
+};
+
+}  // namespace
+
+void register_host_commands(CommandTable& table, const HostCommandContext& context) {
+  add_commands(table, context, kCommands);
+}
+
+}  // namespace vsgate

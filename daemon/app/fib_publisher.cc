@@ -1,0 +1,89 @@
+#include "app/fib_publisher.h"
+
+#include "app/clock.h"
+#include "common/log.h"
+#include "kni/iface_config.h"
+#include "kni/mirror/proc_arp.h"
+
+namespace vsgate {
+
+FibInput fib_input(const HostStackMirror& mirror,
+                   const std::vector<std::unique_ptr<EthPort>>& ports) {
+  FibInput in;
+  for (const auto& r : mirror.routes()) in.routes.push_back({r.dst, r.gateway, r.port_id});
+  for (const auto& n : mirror.neighbours()) in.neighbours.push_back({n.ip, n.mac, n.port_id});
+  for (const auto& a : mirror.addresses()) in.addresses.push_back({a.prefix, a.port_id});
+  for (const auto& p : ports) {
+    auto& fp = in.ports[p->id()];
+    fp.present = true;
+    fp.mac = p->mac();
+    fp.mtu = p->config().mtu;
+  }
+  for (const auto& a : in.addresses)
+    if (a.port_id < kMaxPorts && !in.ports[a.port_id].addr_be)
+      in.ports[a.port_id].addr_be = a.prefix.addr.be;
+  return in;
+}
+
+Status FibPublisher::start(const ExceptionPath& path) {
+  for (const auto& kni : path.interfaces()) {
+    auto idx = interface_index(kni->ifname());
+    if (!idx) return make_error("kni " + kni->ifname() + ": " + idx.message());
+    mirror_.track(idx.value(), kni->data_port(), kni->ifname());
+  }
+  auto sock = RtnlSocket::open();
+  if (!sock) return make_error("rtnetlink: " + sock.message());
+  rtnl_.emplace(std::move(sock.value()));
+  if (auto st = resync_from_kernel(*rtnl_, mirror_); !st)
+    return make_error("rtnetlink dump: " + st.message());
+  if (auto arp = read_proc_arp(); arp) mirror_.resync_neighbours(arp.value());
+  next_arp_resync_us_ = monotonic_us() + global_.arp_resync_ms * 1000ull;
+  dirty_ = true;
+  return Ok{};
+}
+
+void FibPublisher::poll(uint64_t now) {
+  poll_host_stack(now);
+  rebuild();
+  fib_.reclaim();
+}
+
+void FibPublisher::poll_host_stack(uint64_t now) {
+  if (!rtnl_) return;
+  const uint64_t before = mirror_.generation();
+  rtnl_->drain([this](const HostEvent& ev) { mirror_.apply(ev); });
+  if (rtnl_->resync_needed()) {
+    VSG_LOG(warning, "rtnetlink events were lost; resynchronizing from a dump");
+    if (auto st = resync_from_kernel(*rtnl_, mirror_); !st)
+      VSG_LOG(error, "rtnetlink resync: %s", st.message().c_str());
+  }
+  if (now >= next_arp_resync_us_) {
+    next_arp_resync_us_ = now + global_.arp_resync_ms * 1000ull;
+    if (auto arp = read_proc_arp(); arp) mirror_.resync_neighbours(arp.value());
+  }
+  if (mirror_.generation() != before) dirty_ = true;
+}
+
+void FibPublisher::rebuild() {
+  if (!dirty_) return;
+  dirty_ = false;
+  FibInput in = fib_input(mirror_, ports_);
+  // Neighbour-only changes keep the route table (rte_lpm is 64 MiB; rebuilding it is not free).
+  std::shared_ptr<const RouteTable> routes;
+  if (const Fib* cur = fib_.get(); cur && cur->route_table()->routes() == in.routes)
+    routes = cur->route_table();
+  auto fib = Fib::build(in, std::move(routes));
+  if (!fib) {
+    VSG_LOG(error, "forwarding table rebuild failed, keeping the previous one: %s",
+            fib.message().c_str());
+    dirty_ = true;
+    return;
+  }
+  fib_.publish(std::move(fib.value()));
+  ++generation_;
+  VSG_LOG(debug, "forwarding table %lu: %zu routes, %zu neighbours, %zu addresses",
+          static_cast<unsigned long>(generation_), in.routes.size(), in.neighbours.size(),
+          in.addresses.size());
+}
+
+}  // namespace vsgate
