@@ -170,8 +170,13 @@ class WorkerHarness {
       return;
     }
     lb_snap_->publish(std::move(s.value()));
-    lb_snap_->reclaim();
   }
+  // Frees the snapshots no reader can still see (the main lcore polls this).
+  void reclaim() {
+    lb_snap_->reclaim();
+    fib_snap_->reclaim();
+  }
+  QsbrDomain& qsbr() { return *qsbr_; }
   void publish_fib(std::unique_ptr<const Fib> fib) {
     fib_snap_->publish(std::move(fib));
     fib_snap_->reclaim();
