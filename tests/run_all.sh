@@ -2,6 +2,7 @@
 # Builds vsgate twice and runs every test:
 #   build/       RelWithDebInfo: all tests (labels unit, packet, e2e)
 #   build-asan/  -DVSGATE_SANITIZE=ON (ASan + UBSan): unit and packet tests
+#   build-tsan/  -DVSGATE_TSAN=ON (ThreadSanitizer): only worker_race_test, label tsan
 # Prints a summary and exits non-zero if any step failed. The e2e tests need root.
 # Usage: tests/run_all.sh   (env: JOBS to limit build parallelism)
 set -uo pipefail
@@ -79,6 +80,17 @@ if build "build-asan" build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVSGATE_SANI
 else
   record "unit tests (build-asan)" 1 "not run: build failed"
   record "packet tests (build-asan)" 1 "not run: build failed"
+fi
+
+# ThreadSanitizer: only the two-thread worker harness is built (a minute or two) and run (15 s).
+banner "build-tsan: configure and build worker_race_test"
+if cmake -S "$ROOT" -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVSGATE_TSAN=ON &&
+  ninja -C build-tsan -j "$JOBS" worker_race_test; then
+  record "build-tsan" 0
+  run_ctest "tsan tests (build-tsan)" --test-dir build-tsan -L tsan
+else
+  record "build-tsan" 1
+  record "tsan tests (build-tsan)" 1 "not run: build failed"
 fi
 
 banner "summary"

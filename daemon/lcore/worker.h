@@ -40,7 +40,8 @@ struct Worker {
   WorkerStats stats;
 };
 
-// rte_eal_remote_launch entry point; arg is a Worker*.
+// rte_eal_remote_launch entry point; arg is a Worker*. Loops over worker_turn()
+// (lcore/worker_turn.h) until `running` is false, sleeping when idle.
 int worker_main(void* arg);
 
 }  // namespace vsgate

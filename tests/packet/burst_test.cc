@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ipv4/classify.h"
+#include "lab_topology.h"
 #include "lb/lb_hook.h"
 #include "lb/lb_worker.h"
 #include "lb/registry.h"
@@ -27,85 +28,47 @@ namespace {
 using test::Bytes;
 using test::PacketBuilder;
 
-constexpr const char* kPort0Mac = "02:00:00:00:00:10";
-constexpr const char* kPort1Mac = "02:00:00:00:00:11";
-constexpr const char* kClientMac = "02:00:00:00:00:02";
-constexpr const char* kRsMac = "02:00:00:00:01:02";
-constexpr uint8_t kSyn = RTE_TCP_SYN_FLAG, kAck = RTE_TCP_ACK_FLAG, kFin = RTE_TCP_FIN_FLAG,
-                  kRst = RTE_TCP_RST_FLAG, kPsh = RTE_TCP_PSH_FLAG;
-
-using test::ether;
+using test::lab::kAck;
+using test::lab::kClientMac;
+using test::lab::kFin;
+using test::lab::kPort0Mac;
+using test::lab::kPort1Mac;
+using test::lab::kPsh;
+using test::lab::kRst;
+using test::lab::kSyn;
+constexpr const char* kRsMac = test::lab::kRs2Mac;
 
 using test::real;
 using test::svc;
 
-// Client 10.0.0.2-3 on port 0, real servers 10.0.1.2-5 on port 1 (10.0.1.9 has no neighbour);
-// rs2 has MAC `rs2_mac`.
+// The lab topology (tests/packet/lab_topology.h); rs2 (10.0.1.2) has MAC `rs2_mac`, or no
+// neighbour entry.
 std::unique_ptr<const Fib> make_fib(const char* rs2_mac, bool rs2_known = true) {
-  FibInput in;
-  in.addresses = {{*Ipv4Prefix::parse("10.0.0.1/24"), 0}, {*Ipv4Prefix::parse("10.0.1.1/24"), 1}};
-  in.routes = {{*Ipv4Prefix::parse("10.0.0.0/24"), {}, 0},
-               {*Ipv4Prefix::parse("10.0.1.0/24"), {}, 1}};
-  in.neighbours = {{test::ip("10.0.0.2"), test::mac(kClientMac), 0},
-                   {test::ip("10.0.0.3"), test::mac(kClientMac), 0},
-                   {test::ip("10.0.1.3"), test::mac("02:00:00:00:01:03"), 1},
-                   {test::ip("10.0.1.4"), test::mac("02:00:00:00:01:04"), 1},
-                   {test::ip("10.0.1.5"), test::mac("02:00:00:00:01:05"), 1}};
-  if (rs2_known) in.neighbours.push_back({test::ip("10.0.1.2"), test::mac(rs2_mac), 1});
-  in.ports[0] = {true, ether(kPort0Mac), 1500, test::ip("10.0.0.1").be};
-  in.ports[1] = {true, ether(kPort1Mac), 1500, test::ip("10.0.1.1").be};
-  auto fib = Fib::build(in, nullptr);
+  test::lab::FibOptions o;
+  o.rs2_mac = rs2_mac;
+  o.rs2_known = rs2_known;
+  auto fib = test::lab::make_fib(o);
   EXPECT_TRUE(fib.ok()) << fib.message();
   return fib.ok() ? std::move(fib.value()) : nullptr;
 }
 
-// One load balancer: registry (with its own port pools and counters), snapshot and worker.
-struct World {
-  explicit World(const std::string& name, size_t capacity) {
-    auto mb = Mailbox<ToMain>::create(name, 1024, RingDiscipline::spsc);
-    EXPECT_TRUE(mb.ok());
-    if (mb.ok()) to_main = std::move(mb.value());
-    reg = std::make_unique<LbRegistry>(1, 1024, 1039);  // 16 local ports: they run out
+// One load balancer over the lab's services, with 16 local ports (they run out), a second
+// FULLNAT real server for the web service and a NAT service whose real server (10.0.1.9) has
+// no neighbour.
+struct World : test::lab::LbWorld {
+  explicit World(size_t capacity)
+      : LbWorld({.conn_capacity = capacity,
+                 .lport_first = 1024,
+                 .lport_last = 1039,
+                 .to_main_size = 1024}) {
     auto ok = [](const Status& s) { EXPECT_TRUE(s.ok()) << s.message(); };
-    const ServiceKey web = svc(Proto::tcp, "10.0.0.100", 80);
-    ok(reg->add_service({web, SchedulerKind::rr, 0}));
-    ok(reg->add_real(web, real("10.0.1.2", 8080, FwdMode::fullnat)));
-    ok(reg->add_real(web, real("10.0.1.3", 8080, FwdMode::fullnat)));
-    ok(reg->add_laddr(web, test::ip("10.0.1.1"), "dpdk1", 1));
-    const ServiceKey dns = svc(Proto::udp, "10.0.0.100", 53);
-    ok(reg->add_service({dns, SchedulerKind::rr, 0}));
-    ok(reg->add_real(dns, real("10.0.1.2", 53, FwdMode::fullnat)));
-    ok(reg->add_laddr(dns, test::ip("10.0.1.1"), "dpdk1", 1));
-    ok(reg->add_service({svc(Proto::tcp, "10.0.0.101", 80), SchedulerKind::rr, 0}));
-    ok(reg->add_real(svc(Proto::tcp, "10.0.0.101", 80), real("10.0.1.3", 80, FwdMode::nat)));
-    ok(reg->add_service({svc(Proto::tcp, "10.0.0.102", 80), SchedulerKind::rr, 0}));
-    ok(reg->add_real(svc(Proto::tcp, "10.0.0.102", 80), real("10.0.1.4", 80, FwdMode::dr)));
-    ok(reg->add_service({svc(Proto::tcp, "10.0.0.103", 80), SchedulerKind::rr, 0}));
-    ok(reg->add_real(svc(Proto::tcp, "10.0.0.103", 80), real("10.0.1.5", 80, FwdMode::tunnel)));
+    EXPECT_EQ(error, "");
+    if (!error.empty()) return;
+    ok(reg->add_real(svc(Proto::tcp, "10.0.0.100", 80), real("10.0.1.3", 8080, FwdMode::fullnat)));
     ok(reg->add_service({svc(Proto::tcp, "10.0.0.104", 80), SchedulerKind::rr, 0}));
     ok(reg->add_real(svc(Proto::tcp, "10.0.0.104", 80), real("10.0.1.9", 80, FwdMode::nat)));
-    auto s = reg->snapshot();
-    EXPECT_TRUE(s.ok());
-    snap = std::move(s.value());
-    worker = std::make_unique<LbWorker>(0, 1, capacity, to_main.get(), reg->counters(),
-                                        reg->laddr_slots());
-    worker->set_timeouts(snap->timeouts);
+    ok(publish());
   }
-  NextHops hops;
-  ~World() {
-    worker.reset();
-    to_main.reset();
-  }
-  std::vector<uint32_t> drain_requests() {
-    std::vector<uint32_t> v;
-    ToMain m;
-    while (to_main->receive(&m, 1) == 1) v.push_back(m.ip_be);
-    return v;
-  }
-  std::unique_ptr<Mailbox<ToMain>> to_main;
-  std::unique_ptr<LbRegistry> reg;
-  std::unique_ptr<const LbSnapshot> snap;
-  std::unique_ptr<LbWorker> worker;
 };
 
 struct Result {
@@ -182,7 +145,7 @@ TEST_F(BurstTest, BurstsDecideExactlyAsPacketByPacket) {
   auto fib = make_fib(kRsMac);
   auto fib2 = make_fib("02:00:00:00:01:22");  // rs2 moved to another MAC
   ASSERT_TRUE(fib && fib2);
-  World one("bt_one", 48), many("bt_many", 48);  // small table: it fills up too
+  World one(48), many(48);  // small table: it fills up too
   std::mt19937 rng(12345);
   std::vector<Sent> sent;
   uint32_t now = 1000;
@@ -346,7 +309,7 @@ TEST_F(BurstTest, NextHopCacheFollowsTheFib) {
   auto moved = make_fib("02:00:00:00:01:22");
   auto gone = make_fib(kRsMac, false);
   ASSERT_TRUE(fib && moved && gone);
-  World w("bt_hop", 64);
+  World w(64);
   auto out_mac = [](const Result& r) {
     const auto* eth = reinterpret_cast<const rte_ether_hdr*>(r.frame.data());
     char b[RTE_ETHER_ADDR_FMT_SIZE];

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "ipv4/classify.h"
+#include "lab_topology.h"
 #include "lb/lb_hook.h"
 #include "lb/lb_worker.h"
 #include "lb/registry.h"
@@ -21,71 +22,35 @@ namespace {
 using test::Bytes;
 using test::PacketBuilder;
 
-constexpr const char* kPort0Mac = "02:00:00:00:00:10";
-constexpr const char* kPort1Mac = "02:00:00:00:00:11";
-constexpr const char* kClientMac = "02:00:00:00:00:02";
-constexpr const char* kRs2Mac = "02:00:00:00:01:02";
-constexpr const char* kRs3Mac = "02:00:00:00:01:03";
-constexpr const char* kRs4Mac = "02:00:00:00:01:04";
-constexpr const char* kRs5Mac = "02:00:00:00:01:05";
-constexpr uint8_t kSyn = RTE_TCP_SYN_FLAG, kAck = RTE_TCP_ACK_FLAG;
+using test::lab::kAck;
+using test::lab::kClientMac;
+using test::lab::kPort0Mac;
+using test::lab::kPort1Mac;
+using test::lab::kRs2Mac;
+using test::lab::kRs3Mac;
+using test::lab::kRs4Mac;
+using test::lab::kRs5Mac;
+using test::lab::kSyn;
 
 using test::ether;
 
 using test::real;
 using test::svc;
 
-// client 10.0.0.2 on port 0; real servers 10.0.1.2..5 on port 1; local address 10.0.1.1.
+// The lab topology (tests/packet/lab_topology.h): client 10.0.0.2 on port 0; real servers
+// 10.0.1.2..5 on port 1; local address 10.0.1.1; its services.
 class LbPacketTest : public ::testing::Test {
  protected:
   void SetUp() override {
     pool_ = rte_pktmbuf_pool_create(("lbt" + std::to_string(seq_++)).c_str(), 255, 0, 0,
                                     RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     ASSERT_NE(pool_, nullptr);
-    auto mb = Mailbox<ToMain>::create("lbr" + std::to_string(seq_++), 64, RingDiscipline::spsc);
-    ASSERT_TRUE(mb.ok()) << mb.message();
-    to_main_ = std::move(mb.value());
-    FibInput in;
-    in.addresses = {{*Ipv4Prefix::parse("10.0.0.1/24"), 0}, {*Ipv4Prefix::parse("10.0.1.1/24"), 1}};
-    in.routes = {{*Ipv4Prefix::parse("10.0.0.0/24"), {}, 0},
-                 {*Ipv4Prefix::parse("10.0.1.0/24"), {}, 1}};
-    in.neighbours = {{test::ip("10.0.0.2"), test::mac(kClientMac), 0},
-                     {test::ip("10.0.1.2"), test::mac(kRs2Mac), 1},
-                     {test::ip("10.0.1.3"), test::mac(kRs3Mac), 1},
-                     {test::ip("10.0.1.4"), test::mac(kRs4Mac), 1},
-                     {test::ip("10.0.1.5"), test::mac(kRs5Mac), 1}};
-    in.ports[0] = {true, ether(kPort0Mac), 1500, test::ip("10.0.0.1").be};
-    in.ports[1] = {true, ether(kPort1Mac), 1500, test::ip("10.0.1.1").be};
-    auto fib = Fib::build(in, nullptr);
+    ASSERT_EQ(world_.error, "");
+    auto fib = test::lab::make_fib();
     ASSERT_TRUE(fib.ok()) << fib.message();
     fib_ = std::move(fib.value());
-
-    reg_ = std::make_unique<LbRegistry>(1);
-    auto ok = [](const Status& s) { ASSERT_TRUE(s.ok()) << s.message(); };
-    ok(reg_->add_service({svc(Proto::tcp, "10.0.0.100", 80), SchedulerKind::rr, 0}));
-    ok(reg_->add_real(svc(Proto::tcp, "10.0.0.100", 80), real("10.0.1.2", 8080, FwdMode::fullnat)));
-    ok(reg_->add_laddr(svc(Proto::tcp, "10.0.0.100", 80), test::ip("10.0.1.1"), "dpdk1", 1));
-    ok(reg_->add_service({svc(Proto::tcp, "10.0.0.101", 80), SchedulerKind::rr, 0}));
-    ok(reg_->add_real(svc(Proto::tcp, "10.0.0.101", 80), real("10.0.1.3", 80, FwdMode::nat)));
-    ok(reg_->add_service({svc(Proto::tcp, "10.0.0.102", 80), SchedulerKind::rr, 0}));
-    ok(reg_->add_real(svc(Proto::tcp, "10.0.0.102", 80), real("10.0.1.4", 80, FwdMode::dr)));
-    ok(reg_->add_service({svc(Proto::tcp, "10.0.0.103", 80), SchedulerKind::rr, 0}));
-    ok(reg_->add_real(svc(Proto::tcp, "10.0.0.103", 80), real("10.0.1.5", 80, FwdMode::tunnel)));
-    ok(reg_->add_service({svc(Proto::udp, "10.0.0.100", 53), SchedulerKind::rr, 0}));
-    ok(reg_->add_real(svc(Proto::udp, "10.0.0.100", 53), real("10.0.1.2", 53, FwdMode::fullnat)));
-    ok(reg_->add_laddr(svc(Proto::udp, "10.0.0.100", 53), test::ip("10.0.1.1"), "dpdk1", 1));
-    auto snap = reg_->snapshot();
-    ASSERT_TRUE(snap.ok()) << snap.message();
-    snap_ = std::move(snap.value());
-    worker_ = std::make_unique<LbWorker>(0, 1, 1024, to_main_.get(), reg_->counters(),
-                                         reg_->laddr_slots());
-    worker_->set_timeouts(snap_->timeouts);
   }
-  void TearDown() override {
-    worker_.reset();
-    to_main_.reset();
-    rte_mempool_free(pool_);
-  }
+  void TearDown() override { rte_mempool_free(pool_); }
 
   struct Out {
     Decision d;
@@ -122,24 +87,20 @@ class LbPacketTest : public ::testing::Test {
 
   static inline int seq_ = 0;
   rte_mempool* pool_ = nullptr;
-  std::unique_ptr<Mailbox<ToMain>> to_main_;
   std::unique_ptr<const Fib> fib_;
-  std::unique_ptr<LbRegistry> reg_;
-  std::unique_ptr<const LbSnapshot> snap_;
-  std::unique_ptr<LbWorker> worker_;
-  NextHops hops_;
+  test::lab::LbWorld world_;
+  Mailbox<ToMain>* const to_main_ = world_.to_main.get();
+  LbRegistry* const reg_ = world_.reg.get();
+  std::unique_ptr<const LbSnapshot>& snap_ = world_.snap;
+  std::unique_ptr<LbWorker>& worker_ = world_.worker;
+  NextHops& hops_ = world_.hops;
   uint32_t now_ = 1000;
 };
 
 // A TCP segment; ports and flags as given, 10 bytes of payload for non-SYN segments.
 Bytes tcp(const char* dmac, const char* smac, const char* src, uint16_t sport, const char* dst,
           uint16_t dport, uint8_t flags, uint8_t ttl = 64) {
-  const size_t payload = (flags & kSyn) ? 0 : 10;
-  return PacketBuilder()
-      .eth(dmac, smac, RTE_ETHER_TYPE_IPV4)
-      .ipv4(src, dst, ttl, IPPROTO_TCP, static_cast<uint16_t>(20 + payload))
-      .tcp(sport, dport, flags, payload)
-      .build();
+  return test::lab::tcp_frame(dmac, smac, src, sport, dst, dport, flags, ttl);
 }
 
 TEST_F(LbPacketTest, FullNatBothDirections) {
@@ -549,7 +510,7 @@ TEST_F(LbPacketTest, RoundRobinStartsEachWorkerAtItsOwnShare) {
   ASSERT_TRUE(snap.ok());
   std::vector<std::string> firsts;
   for (unsigned w = 0; w < 2; ++w) {
-    LbWorker worker(w, 2, 64, to_main_.get(), reg.counters(), reg.laddr_slots());
+    LbWorker worker(w, 2, 64, to_main_, reg.counters(), reg.laddr_slots());
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
     ASSERT_NE(m, nullptr);
     const Bytes f = tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.110", 80, kSyn);
