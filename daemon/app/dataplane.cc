@@ -129,6 +129,7 @@ Status DataPlane::create_workers(LbRegistry& lb) {
         rte_ring_create(iname.c_str(), kInjectRingSize, static_cast<int>(rte_socket_id()),
                         RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (w->inject_ring) rings_.push_back(w->inject_ring);
+    w->pool = pool_;
     if (!w->punt_ring || !w->inject_ring)
       return make_error(std::string("rte_ring_create: ") + rte_strerror(rte_errno));
     const auto socket = static_cast<int>(rte_socket_id());

@@ -58,6 +58,8 @@ struct alignas(64) WorkerStats {
   Counter injected;      // from the exception path, sent on a port
   Counter inject_drops;  // from the exception path, tx queue full
   Counter forwarded;     // transit IPv4 forwarded by the data plane
+  Counter emitted;       // packets a module created and sent (EmitContext)
+  Counter emit_no_mbuf;  // a module could not create a packet: the mempool was empty
   std::array<Counter, kMaxRxQueuesPerWorker> rx_queue_packets;
   std::array<Counter, static_cast<size_t>(DropReason::count)> dropped;
 
@@ -73,7 +75,8 @@ struct alignas(64) WorkerStats {
 // value, the set as a whole is a snapshot taken over a few nanoseconds.
 struct WorkerTotals {
   uint64_t rx_iterations = 0, rx_packets = 0, rx_bursts = 0, tx_packets = 0, tx_drops = 0,
-           punted = 0, punt_drops = 0, injected = 0, inject_drops = 0, forwarded = 0;
+           punted = 0, punt_drops = 0, injected = 0, inject_drops = 0, forwarded = 0, emitted = 0,
+           emit_no_mbuf = 0;
   std::array<uint64_t, static_cast<size_t>(DropReason::count)> dropped{};
   uint64_t dropped_total() const {
     uint64_t t = 0;
@@ -97,6 +100,8 @@ WorkerTotals sum_worker_stats(const Range& workers) {
     t.injected += s.injected.get();
     t.inject_drops += s.inject_drops.get();
     t.forwarded += s.forwarded.get();
+    t.emitted += s.emitted.get();
+    t.emit_no_mbuf += s.emit_no_mbuf.get();
     for (size_t r = 0; r < t.dropped.size(); ++r) t.dropped[r] += s.dropped[r].get();
   }
   return t;

@@ -22,7 +22,7 @@ void stall_if_asked(Worker& w) {
 
 int worker_main(void* arg) {
   Worker& w = *static_cast<Worker*>(arg);
-  WorkerTurnState state;
+  WorkerTurnState state(w);
   unsigned idle_turns = 0;
 
   w.qsbr->online(w.index);

@@ -27,6 +27,7 @@ struct Worker {
   std::vector<RxQueueRef> rx_queues;
   rte_ring* punt_ring = nullptr;    // to the main lcore
   rte_ring* inject_ring = nullptr;  // from the main lcore
+  rte_mempool* pool = nullptr;      // where packets a module creates come from (EmitContext)
   const Snapshot<Fib>* fib = nullptr;
   const Snapshot<LbSnapshot>* services = nullptr;
   LbWorker* lb = nullptr;

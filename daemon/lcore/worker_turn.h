@@ -20,17 +20,17 @@
 #include <vector>
 
 #include "ipv4/classify.h"
+#include "ipv4/emit.h"
 #include "lb/lb_hook.h"
 #include "lcore/worker.h"
 
 namespace vsgate {
 
-inline constexpr uint16_t kWorkerBurst = 32;
+inline constexpr uint16_t kWorkerBurst = kTxBurst;
 
 // What a worker keeps from one loop turn to the next (its own, never shared).
 struct WorkerTurnState {
-  rte_mbuf* tx_pkts[kMaxPorts][kWorkerBurst];
-  uint16_t tx_len[kMaxPorts] = {};
+  TxBuffers tx;
   NextHops hops;
   // The ports a decision can name, all started before the worker: flushed every loop turn
   // (not all kMaxPorts slots).
@@ -41,7 +41,10 @@ struct WorkerTurnState {
   uint32_t fixed_now_ticks = 0;
 
   // Every ethdev present now is a port the worker may transmit on.
-  WorkerTurnState() {
+  explicit WorkerTurnState(Worker& w) {
+    tx.queue = static_cast<uint16_t>(w.index);
+    tx.sent = &w.stats.tx_packets;
+    tx.dropped = &w.stats.tx_drops;
     uint16_t port_id;
     RTE_ETH_FOREACH_DEV(port_id) if (port_id < kMaxPorts) tx_ports.push_back(port_id);
     tsc_per_tick = std::max<uint64_t>(rte_get_tsc_hz() / kTicksPerSecond, 1);
@@ -53,10 +56,12 @@ struct WorkerTurnState {
 };
 
 // The daemon's decision: the load balancer at the pre-routing hook when it has anything to
-// balance (`lb` non-null), plain routing otherwise.
+// balance (`lb` non-null), plain routing otherwise. `emit` is for hooks that create packets.
 struct StandardDecide {
   [[gnu::always_inline]] void operator()(rte_mbuf** pkts, unsigned n, const Fib& fib,
-                                         NextHops& hops, const LbHook* lb, Decision* out) const {
+                                         NextHops& hops, const LbHook* lb, EmitContext& emit,
+                                         Decision* out) const {
+    (void)emit;  // nothing the load balancer does today creates packets
     if (lb) {
       classify_burst(pkts, n, fib, hops, *lb, out);
     } else {
@@ -67,18 +72,6 @@ struct StandardDecide {
 };
 
 namespace detail {
-
-inline void flush_tx(Worker& w, WorkerTurnState& s, uint16_t port) {
-  const uint16_t n = s.tx_len[port];
-  if (n == 0) return;
-  const uint16_t sent = rte_eth_tx_burst(port, static_cast<uint16_t>(w.index), s.tx_pkts[port], n);
-  w.stats.tx_packets.add(sent);
-  if (sent < n) {
-    w.stats.tx_drops.add(n - sent);
-    rte_pktmbuf_free_bulk(s.tx_pkts[port] + sent, n - sent);
-  }
-  s.tx_len[port] = 0;
-}
 
 inline void punt_burst(Worker& w, rte_mbuf** pkts, unsigned n) {
   if (n == 0) return;
@@ -128,6 +121,7 @@ unsigned worker_turn(Worker& w, WorkerTurnState& s, const Decide& decide = {}) {
   // The load balancer decides at the pre-routing hook when it has anything to balance.
   const LbHook lb{w.lb, w.lb ? w.services->get() : nullptr, s.now_ticks()};
   const bool balancing = w.lb && LbHook::balances(lb.services);
+  EmitContext emit(w.pool, s.tx, w.stats.emitted, w.stats.emit_no_mbuf);
   unsigned work = 0;
 
   for (unsigned qi = 0; qi < w.rx_queues.size(); ++qi) {
@@ -143,7 +137,7 @@ unsigned worker_turn(Worker& w, WorkerTurnState& s, const Decide& decide = {}) {
     if (!fib) {
       std::fill_n(decisions, n, punt());
     } else {
-      decide(pkts, n, *fib, s.hops, balancing ? &lb : nullptr, decisions);
+      decide(pkts, n, *fib, s.hops, balancing ? &lb : nullptr, emit, decisions);
     }
     for (uint16_t i = 0; i < n; ++i) {
       rte_mbuf* m = pkts[i];
@@ -151,8 +145,7 @@ unsigned worker_turn(Worker& w, WorkerTurnState& s, const Decide& decide = {}) {
       switch (d.verdict) {
         case Verdict::forward:
           w.stats.forwarded.inc();
-          s.tx_pkts[d.out_port][s.tx_len[d.out_port]++] = m;
-          if (s.tx_len[d.out_port] == kWorkerBurst) detail::flush_tx(w, s, d.out_port);
+          s.tx.add(m, d.out_port);
           break;
         case Verdict::punt:
         case Verdict::pass:  // never the result of a whole decision; the host would decide
@@ -168,7 +161,7 @@ unsigned worker_turn(Worker& w, WorkerTurnState& s, const Decide& decide = {}) {
     }
     detail::punt_burst(w, punts, np);
   }
-  for (const uint16_t p : s.tx_ports) detail::flush_tx(w, s, p);
+  for (const uint16_t p : s.tx_ports) s.tx.flush(p);
   work += detail::inject(w);
   if (w.lb) {
     w.lb->sweep(lb.now_ticks, 64);

@@ -146,7 +146,8 @@ class WorkerHarness {
     worker.inbox = world.to_worker.get();
     worker.qsbr = qsbr_.get();
     worker.running = &running_;
-    state_ = std::make_unique<WorkerTurnState>();
+    worker.pool = pool_;
+    state_ = std::make_unique<WorkerTurnState>(worker);
     state_->fixed_now_ticks = 1000;
     qsbr_->online(index);
   }
@@ -242,6 +243,8 @@ class WorkerHarness {
     put("injected", static_cast<int64_t>(s.injected.get()));
     put("inject_drops", static_cast<int64_t>(s.inject_drops.get()));
     put("forwarded", static_cast<int64_t>(s.forwarded.get()));
+    put("emitted", static_cast<int64_t>(s.emitted.get()));
+    put("emit_no_mbuf", static_cast<int64_t>(s.emit_no_mbuf.get()));
     for (size_t r = 0; r < s.dropped.size(); ++r)
       put("drop." + std::string(kDropReasonNames[r]), static_cast<int64_t>(s.dropped[r].get()));
     const LbWorker& lb = *world_.worker;

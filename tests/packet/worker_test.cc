@@ -333,7 +333,7 @@ struct ConsumingDecide {
     bool answers_arp_for(uint32_t ip) const { return lb->answers_arp_for(ip); }
   };
   void operator()(rte_mbuf** pkts, unsigned n, const Fib& fib, NextHops& hops, const LbHook* lb,
-                  Decision* out) const {
+                  EmitContext&, Decision* out) const {
     Hook hook{lb, this};
     classify_burst(pkts, n, fib, hops, hook, out);
   }
@@ -380,6 +380,67 @@ TEST_F(WorkerTableTest, ConsumedPacketsAreNeitherFreedSentNorCounted) {
   EXPECT_EQ(WorkerHarness::delta(before, h_->counters()), (Counts{{"rx_packets", 1}}));
   EXPECT_EQ(rte_mempool_in_use_count(h_->pool()), 0u);
   EXPECT_TRUE(h_->transmitted(0).empty() && h_->transmitted(1).empty() && h_->punted().empty());
+}
+
+// A hook that answers what it is given to a chosen address with a packet it creates (through
+// the emit context) and frees the original: the emitted packet leaves in the worker's burst.
+struct EmittingDecide {
+  uint32_t dst_be;
+  Bytes reply;
+  uint16_t port;
+
+  struct Hook {
+    const LbHook* lb;
+    const EmittingDecide* self;
+    EmitContext* emit;
+    void stage(PacketMeta& p) const { lb->stage(p); }
+    void prefetch(const PacketMeta& p) const { lb->prefetch(p); }
+    Decision pre_routing(rte_mbuf* m, const PacketMeta& p, const Fib& fib, NextHops& hops) const {
+      if (p.ip->dst_addr != self->dst_be) return lb->pre_routing(m, p, fib, hops);
+      if (rte_mbuf* r = emit->alloc()) {
+        std::memcpy(rte_pktmbuf_append(r, static_cast<uint16_t>(self->reply.size())),
+                    self->reply.data(), self->reply.size());
+        emit->send(r, self->port);
+      }
+      rte_pktmbuf_free(m);
+      return consumed();
+    }
+    bool answers_arp_for(uint32_t ip) const { return lb->answers_arp_for(ip); }
+  };
+  void operator()(rte_mbuf** pkts, unsigned n, const Fib& fib, NextHops& hops, const LbHook* lb,
+                  EmitContext& emit, Decision* out) const {
+    Hook hook{lb, this, &emit};
+    classify_burst(pkts, n, fib, hops, hook, out);
+  }
+};
+
+TEST_F(WorkerTableTest, PacketsAModuleCreatesLeaveInTheWorkersBurst) {
+  const Bytes reply = tcp_frame(kRs3Mac, kPort1Mac, kClient, 40000, "10.0.1.3", 80, kSyn);
+  const EmittingDecide answer{test::ip("10.0.0.200").be, reply, 1};
+  Counts before = h_->counters();
+  ASSERT_TRUE(h_->receive(0, c2v("10.0.0.200", 40000, 80, kSyn)));
+  EXPECT_EQ(h_->turn(answer), 1u);
+  EXPECT_EQ(h_->transmitted(1), std::vector<Bytes>{reply});
+  EXPECT_TRUE(h_->transmitted(0).empty() && h_->punted().empty());
+  EXPECT_EQ(WorkerHarness::delta(before, h_->counters()),
+            (Counts{{"rx_packets", 1}, {"emitted", 1}, {"tx_packets", 1}}));
+  EXPECT_EQ(rte_mempool_in_use_count(h_->pool()), 0u) << "the original is freed, the reply sent";
+
+  // With the pool empty the module cannot create its packet: counted, nothing sent, no leak.
+  std::vector<rte_mbuf*> all;
+  while (rte_mbuf* m = rte_pktmbuf_alloc(h_->pool())) all.push_back(m);
+  ASSERT_FALSE(all.empty());
+  rte_mbuf* in = all.back();  // the received frame needs one mbuf: give one back for it
+  all.pop_back();
+  rte_pktmbuf_free(in);
+  ASSERT_TRUE(h_->receive(0, c2v("10.0.0.200", 40001, 80, kSyn)));
+  before = h_->counters();
+  EXPECT_EQ(h_->turn(answer), 1u);
+  EXPECT_EQ(WorkerHarness::delta(before, h_->counters()),
+            (Counts{{"rx_packets", 1}, {"emit_no_mbuf", 1}}));
+  EXPECT_TRUE(h_->transmitted(1).empty());
+  for (rte_mbuf* m : all) rte_pktmbuf_free(m);
+  EXPECT_EQ(rte_mempool_in_use_count(h_->pool()), 0u);
 }
 
 }  // namespace

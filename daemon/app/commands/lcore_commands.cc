@@ -55,6 +55,8 @@ Json worker_json(const Context& c, const Worker& w) {
           {"injected", s.injected.get()},
           {"inject_drops", s.inject_drops.get()},
           {"forwarded", s.forwarded.get()},
+          {"emitted", s.emitted.get()},
+          {"emit_no_mbuf", s.emit_no_mbuf.get()},
           {"dropped", dropped},
           {"dropped_total", s.dropped_total()},
           {"lb", worker_lb_json(c, w)}};
@@ -80,6 +82,8 @@ Result<Json> lcore_stats(const Context& c, const Json&) {
              {"injected", t.injected},
              {"inject_drops", t.inject_drops},
              {"forwarded", t.forwarded},
+             {"emitted", t.emitted},
+             {"emit_no_mbuf", t.emit_no_mbuf},
              {"dropped", total_dropped},
              {"dropped_total", t.dropped_total()}};
   const ExceptionPathStats& e = c.exception_path.stats();
