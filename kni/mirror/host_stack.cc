@@ -94,6 +94,8 @@ bool HostStackMirror::apply_addr(const AddrEvent& ev) {
 }
 
 std::optional<int> HostStackMirror::route_ifindex(const RouteEvent& ev) const {
+  // RTA_GATEWAY has the route's family; anything else (RTA_VIA, RFC 5549) is left to the host.
+  if (ev.gateway && ev.gateway->family != ev.dst.addr.family) return std::nullopt;
   if (ev.oif) {
     if (tracked(*ev.oif)) return *ev.oif;
     return std::nullopt;

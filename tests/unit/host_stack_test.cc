@@ -243,12 +243,14 @@ TEST_F(HostStackTest, HoldsAndOrdersIpv6Entries) {
                                                           {pfx("2001:db8:1::1/64"), 1, kIf1}}));
 
   // A connected IPv6 route has the IPv6 zero address as gateway; a gateway route without oif is
-  // placed through the IPv6 prefix holding its gateway, never through an IPv4 one.
+  // placed through the IPv6 prefix holding its gateway. A gateway of the other family is not
+  // the mirror's to place.
   EXPECT_TRUE(apply(route("2001:db8:1::/64", kIf1)));
   EXPECT_TRUE(apply(route("2001:db8:2::/48", std::nullopt, "2001:db8:1::fe")));
   EXPECT_TRUE(apply(route("10.20.0.0/16", std::nullopt, "10.0.1.254")));
   EXPECT_FALSE(apply(route("2001:db8:3::/48", std::nullopt, "10.0.1.253")));
   EXPECT_FALSE(apply(route("10.30.0.0/16", std::nullopt, "2001:db8:1::fd")));
+  EXPECT_FALSE(apply(route("10.40.0.0/16", kIf1, "2001:db8:1::fd")));
   EXPECT_TRUE(apply(route("2001:db8:4::1/48", kIf0)));  // normalized to its network
   IpAddr v6_connected;
   v6_connected.family = AddrFamily::ipv6;
