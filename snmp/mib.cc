@@ -125,9 +125,9 @@ bool service_column(const void* row, unsigned col, netsnmp_variable_list* var) {
     case 2:
       return set_integer(var, static_cast<long>(v.proto)) == 0;
     case 3:
-      return set_integer(var, 1) == 0;  // InetAddressType ipv4
+      return set_integer(var, inet_address_type(v.addr)) == 0;
     case 4:
-      return set_octets(var, v.addr.data(), v.addr.size()) == 0;
+      return set_inet_address(var, v.addr) == 0;
     case 5:
       return set_unsigned(var, ASN_UNSIGNED, v.port) == 0;
     case 6:
@@ -153,9 +153,9 @@ bool real_column(const void* row, unsigned col, netsnmp_variable_list* var) {
   const auto& r = *static_cast<const RealRow*>(row);
   switch (col) {
     case 2:
-      return set_integer(var, 1) == 0;  // InetAddressType ipv4
+      return set_integer(var, inet_address_type(r.addr)) == 0;
     case 3:
-      return set_octets(var, r.addr.data(), r.addr.size()) == 0;
+      return set_inet_address(var, r.addr) == 0;
     case 4:
       return set_unsigned(var, ASN_UNSIGNED, r.port) == 0;
     case 5:

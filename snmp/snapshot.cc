@@ -1,7 +1,5 @@
 #include "snapshot.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -67,16 +65,16 @@ class Fields {
     }
     return *v;
   }
-  std::array<uint8_t, 4> ipv4(const Json& o, const char* key, const char* what) {
-    std::array<uint8_t, 4> out{};
+  // An IPv4 or IPv6 address, as the daemon prints it.
+  IpAddr ip(const Json& o, const char* key, const char* what) {
     const std::string s = str(o, key, what);
-    if (!error_.empty()) return out;
-    in_addr a{};
-    if (inet_pton(AF_INET, s.c_str(), &a) != 1)
-      fail(std::string(what) + ": '" + key + "' is not an IPv4 address: " + s);
-    else
-      std::memcpy(out.data(), &a, 4);
-    return out;
+    if (!error_.empty()) return {};
+    auto a = IpAddr::parse(s);
+    if (!a) {
+      fail(std::string(what) + ": '" + key + "' is not an IP address: " + s);
+      return {};
+    }
+    return *a;
   }
   std::array<uint8_t, 6> mac(const Json& o, const char* key, const char* what) {
     std::array<uint8_t, 6> out{};
@@ -205,7 +203,7 @@ Result<Snapshot> parse_snapshot(const DaemonReplies& r) {
       svc.proto = Protocol::udp;
     else if (proto != "tcp" && f.error().empty())
       f.fail("lb.list: unknown proto '" + proto + "'");
-    svc.addr = f.ipv4(j, "vip", "lb.list");
+    svc.addr = f.ip(j, "vip", "lb.list");
     const uint32_t port = f.u32(j, "port", "lb.list");
     if (port > 65535) f.fail("lb.list: port out of range");
     svc.port = static_cast<uint16_t>(port);
@@ -215,7 +213,7 @@ Result<Snapshot> parse_snapshot(const DaemonReplies& r) {
     svc.rates = f.rates(j, "lb.list");
     for (const Json& rj : f.array(j, "reals", "lb.list")) {
       RealRow rr;
-      rr.addr = f.ipv4(rj, "rip", "lb.list real");
+      rr.addr = f.ip(rj, "rip", "lb.list real");
       const uint32_t rport = f.u32(rj, "rport", "lb.list real");
       if (rport > 65535) f.fail("lb.list real: rport out of range");
       rr.port = static_cast<uint16_t>(rport);

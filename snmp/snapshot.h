@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "common/net_types.h"
 #include "common/result.h"
 #include "ctrl/protocol.h"
 
@@ -43,8 +44,8 @@ enum class Fwd { fullnat = 1, nat = 2, dr = 3, tunnel = 4 };  // MIB enumeration
 enum class Protocol { tcp = 1, udp = 2 };
 
 struct RealRow {
-  uint32_t index = 0;             // stable within the virtual server (RowIndexes)
-  std::array<uint8_t, 4> addr{};  // network order
+  uint32_t index = 0;  // stable within the virtual server (RowIndexes)
+  IpAddr addr;         // IPv4 or IPv6
   uint16_t port = 0;
   Fwd fwd = Fwd::fullnat;
   uint32_t weight = 0, upper = 0, lower = 0;
@@ -56,7 +57,7 @@ struct RealRow {
 struct ServiceRow {
   uint32_t index = 0;  // stable (RowIndexes)
   Protocol proto = Protocol::tcp;
-  std::array<uint8_t, 4> addr{};  // network order
+  IpAddr addr;  // IPv4 or IPv6
   uint16_t port = 0;
   std::string scheduler;
   uint32_t persistence = 0;
@@ -99,8 +100,8 @@ class RowIndexes {
   void assign(Snapshot& s);  // sets the indexes and sorts services and reals by them
 
  private:
-  using ServiceKey = std::tuple<int, std::array<uint8_t, 4>, uint16_t>;
-  using RealKey = std::tuple<std::array<uint8_t, 4>, uint16_t>;
+  using ServiceKey = std::tuple<int, IpAddr, uint16_t>;
+  using RealKey = std::tuple<IpAddr, uint16_t>;
   struct ServiceEntry {
     uint32_t index = 0;
     uint32_t next_real = 1;

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/net_types.h"
+
 namespace vsgate::snmp {
 
 inline counter64 to_counter64(uint64_t v) {
@@ -50,6 +52,13 @@ inline int set_octets(netsnmp_variable_list* var, const void* data, size_t len) 
 }
 inline int set_string(netsnmp_variable_list* var, std::string_view s) {
   return set_octets(var, s.data(), s.size());
+}
+
+// InetAddressType and InetAddress (RFC 4001): ipv4(1) with 4 bytes, ipv6(2) with 16, in network
+// order.
+inline long inet_address_type(const IpAddr& a) { return a.is_v4() ? 1 : 2; }
+inline int set_inet_address(netsnmp_variable_list* var, const IpAddr& a) {
+  return set_octets(var, a.bytes.data(), a.size());
 }
 
 }  // namespace vsgate::snmp

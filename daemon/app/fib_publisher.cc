@@ -10,9 +10,16 @@ namespace vsgate {
 FibInput fib_input(const HostStackMirror& mirror,
                    const std::vector<std::unique_ptr<EthPort>>& ports) {
   FibInput in;
-  for (const auto& r : mirror.routes()) in.routes.push_back({r.dst, r.gateway, r.port_id});
-  for (const auto& n : mirror.neighbours()) in.neighbours.push_back({n.ip, n.mac, n.port_id});
-  for (const auto& a : mirror.addresses()) in.addresses.push_back({a.prefix, a.port_id});
+  // The mirror holds either family; the forwarding table is IPv4 only (there is no IPv6 data
+  // plane yet), so it takes the IPv4 entries and skips the others.
+  for (const auto& r : mirror.routes())
+    if (r.dst.addr.is_v4() && r.gateway.is_v4())
+      in.routes.push_back({Ipv4Prefix{r.dst.addr.v4(), r.dst.len}, r.gateway.v4(), r.port_id});
+  for (const auto& n : mirror.neighbours())
+    if (n.ip.is_v4()) in.neighbours.push_back({n.ip.v4(), n.mac, n.port_id});
+  for (const auto& a : mirror.addresses())
+    if (a.prefix.addr.is_v4())
+      in.addresses.push_back({Ipv4Prefix{a.prefix.addr.v4(), a.prefix.len}, a.port_id});
   for (const auto& p : ports) {
     auto& fp = in.ports[p->id()];
     fp.present = true;

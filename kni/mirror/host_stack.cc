@@ -94,19 +94,23 @@ bool HostStackMirror::apply_addr(const AddrEvent& ev) {
 }
 
 std::optional<int> HostStackMirror::route_ifindex(const RouteEvent& ev) const {
+  // RTA_GATEWAY has the route's family; anything else (RTA_VIA, RFC 5549) is left to the host.
+  if (ev.gateway && ev.gateway->family != ev.dst.addr.family) return std::nullopt;
   if (ev.oif) {
     if (tracked(*ev.oif)) return *ev.oif;
     return std::nullopt;
   }
   if (!ev.gateway || ev.gateway->is_zero()) return std::nullopt;
+  // A host prefix (/32, /128) holds no gateway; contains() is false across families.
   for (const auto& [key, port] : addresses_)
-    if (key.second.len < 32 && key.second.contains(*ev.gateway)) return key.first;
+    if (size_t{key.second.len} < key.second.addr.size() * 8 && key.second.contains(*ev.gateway))
+      return key.first;
   return std::nullopt;
 }
 
 bool HostStackMirror::apply_route(const RouteEvent& ev) {
   if (ev.table != RT_TABLE_MAIN) return false;
-  RouteKey key{Ipv4Prefix{ev.dst.network(), ev.dst.len}, ev.priority};
+  RouteKey key{ev.dst.network(), ev.priority};
   std::optional<int> ifindex;
   if (!ev.deleted && ev.type == RTN_UNICAST) ifindex = route_ifindex(ev);
   if (!ifindex) {
@@ -115,7 +119,9 @@ bool HostStackMirror::apply_route(const RouteEvent& ev) {
   }
   auto iface = tracked_.find(*ifindex);  // route_ifindex() only returns tracked interfaces
   if (iface == tracked_.end()) return false;
-  RouteValue value{ev.gateway.value_or(Ipv4Addr{}), iface->second.port_id, *ifindex};
+  IpAddr no_gateway;  // the zero address of dst's family: directly connected
+  no_gateway.family = ev.dst.addr.family;
+  RouteValue value{ev.gateway.value_or(no_gateway), iface->second.port_id, *ifindex};
   auto it = routes_.find(key);
   if (it != routes_.end() && it->second == value) return false;
   routes_[key] = value;
@@ -125,7 +131,7 @@ bool HostStackMirror::apply_route(const RouteEvent& ev) {
 bool HostStackMirror::resync_neighbours(
     const std::vector<ProcArpEntry>& entries,
     const std::function<std::optional<int>(const std::string&)>& ifindex_of) {
-  std::map<Ipv4Addr, NeighValue> want;
+  std::map<IpAddr, NeighValue> want;
   for (const auto& e : entries) {
     if (!(e.flags & kArpFlagComplete) || e.mac.is_zero()) continue;
     std::optional<int> ifindex = ifindex_of ? ifindex_of(e.device) : tracked_ifindex(e.device);

@@ -20,8 +20,10 @@
 
 namespace vsgate {
 
+// Entries hold IPv4 or IPv6 (the decoder produces IPv4 only for now); every list sorts IPv4
+// before IPv6.
 struct HostNeighbour {
-  Ipv4Addr ip;
+  IpAddr ip;
   MacAddr mac;
   uint16_t port_id = 0;
   int ifindex = 0;
@@ -30,7 +32,7 @@ struct HostNeighbour {
 };
 
 struct HostAddress {
-  Ipv4Prefix prefix;  // interface address and prefix length, e.g. 10.0.0.1/24
+  IpPrefix prefix;  // interface address and prefix length, e.g. 10.0.0.1/24
   uint16_t port_id = 0;
   int ifindex = 0;
 
@@ -38,8 +40,8 @@ struct HostAddress {
 };
 
 struct HostRoute {
-  Ipv4Prefix dst;    // normalized network, e.g. 10.1.0.0/16
-  Ipv4Addr gateway;  // zero: directly connected
+  IpPrefix dst;    // normalized network, e.g. 10.1.0.0/16
+  IpAddr gateway;  // of dst's family; zero: directly connected
   uint16_t port_id = 0;
   int ifindex = 0;
   uint32_t priority = 0;  // metric; among routes to one dst the lowest wins, as in the kernel
@@ -93,17 +95,17 @@ class HostStackMirror {
     bool operator==(const NeighValue&) const = default;
   };
   struct RouteKey {
-    Ipv4Prefix dst;
+    IpPrefix dst;
     uint32_t priority = 0;
     auto operator<=>(const RouteKey&) const = default;
   };
   struct RouteValue {
-    Ipv4Addr gateway;
+    IpAddr gateway;
     uint16_t port_id = 0;
     int ifindex = 0;
     bool operator==(const RouteValue&) const = default;
   };
-  using AddrKey = std::pair<int, Ipv4Prefix>;  // ifindex, prefix
+  using AddrKey = std::pair<int, IpPrefix>;  // ifindex, prefix
 
   bool apply_neigh(const NeighEvent& ev);
   bool apply_addr(const AddrEvent& ev);
@@ -115,7 +117,7 @@ class HostStackMirror {
   }
 
   std::map<int, Interface> tracked_;
-  std::map<Ipv4Addr, NeighValue> neighbours_;
+  std::map<IpAddr, NeighValue> neighbours_;
   std::map<AddrKey, uint16_t> addresses_;  // -> port_id
   std::map<RouteKey, RouteValue> routes_;
   uint64_t generation_ = 0;

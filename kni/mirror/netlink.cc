@@ -58,11 +58,38 @@ std::optional<uint32_t> attr_u32(const nlattr* a) {
   return mnl_attr_get_u32(a);
 }
 
-// Addresses stay in network byte order, as they are on the wire.
-std::optional<Ipv4Addr> attr_ipv4(const nlattr* a) {
-  if (a == nullptr || mnl_attr_get_payload_len(a) != 4) return std::nullopt;
-  Ipv4Addr ip;
-  std::memcpy(&ip.be, mnl_attr_get_payload(a), 4);
+// The address families the decoder accepts. The kni interfaces run with IPv6 disabled, so only
+// AF_INET for now; the event types and the mirror hold either family, so accepting IPv6 is one
+// more case here (and subscribing to its groups and dumps).
+std::optional<AddrFamily> decoded_family(unsigned char af) {
+  switch (af) {
+    case AF_INET:
+      return AddrFamily::ipv4;
+    default:
+      return std::nullopt;
+  }
+}
+
+constexpr size_t address_bytes(AddrFamily f) { return f == AddrFamily::ipv4 ? 4 : 16; }
+constexpr unsigned max_prefix_len(AddrFamily f) {
+  return static_cast<unsigned>(address_bytes(f) * 8);
+}
+
+// Addresses stay in network byte order, as they are on the wire. The attribute must have the
+// family's address length.
+std::optional<IpAddr> attr_addr(const nlattr* a, AddrFamily family) {
+  const size_t len = address_bytes(family);
+  if (a == nullptr || mnl_attr_get_payload_len(a) != len) return std::nullopt;
+  IpAddr ip;
+  ip.family = family;
+  std::memcpy(ip.bytes.data(), mnl_attr_get_payload(a), len);
+  return ip;
+}
+
+// The zero address of a family (the default route's destination).
+IpAddr zero_addr(AddrFamily family) {
+  IpAddr ip;
+  ip.family = family;
   return ip;
 }
 
@@ -71,12 +98,13 @@ std::optional<HostEvent> decode_neigh(const nlmsghdr* nlh) {
   if (!parse_attrs(nlh, sizeof(ndmsg), tb)) return std::nullopt;
   const auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(nlh));
   // Proxy-ARP entries are answers the host gives for others, not neighbours to forward to.
-  if (ndm->ndm_family != AF_INET || (ndm->ndm_flags & NTF_PROXY)) return std::nullopt;
+  const auto family = decoded_family(ndm->ndm_family);
+  if (!family || (ndm->ndm_flags & NTF_PROXY)) return std::nullopt;
   NeighEvent ev;
   ev.deleted = nlh->nlmsg_type == RTM_DELNEIGH;
   ev.ifindex = ndm->ndm_ifindex;
   ev.state = ndm->ndm_state;
-  auto dst = attr_ipv4(tb[NDA_DST]);
+  auto dst = attr_addr(tb[NDA_DST], *family);
   if (!dst) return std::nullopt;
   ev.ip = *dst;
   if (const nlattr* ll = tb[NDA_LLADDR]) {
@@ -96,14 +124,15 @@ std::optional<HostEvent> decode_addr(const nlmsghdr* nlh) {
   std::array<const nlattr*, IFA_MAX + 1> tb;
   if (!parse_attrs(nlh, sizeof(ifaddrmsg), tb)) return std::nullopt;
   const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(nlh));
-  if (ifa->ifa_family != AF_INET || ifa->ifa_prefixlen > 32) return std::nullopt;
+  const auto family = decoded_family(ifa->ifa_family);
+  if (!family || ifa->ifa_prefixlen > max_prefix_len(*family)) return std::nullopt;
   // IFA_ADDRESS is the peer on point-to-point links; IFA_LOCAL is always our own address.
-  auto local = tb[IFA_LOCAL] ? attr_ipv4(tb[IFA_LOCAL]) : attr_ipv4(tb[IFA_ADDRESS]);
+  auto local = attr_addr(tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS], *family);
   if (!local) return std::nullopt;
   AddrEvent ev;
   ev.deleted = nlh->nlmsg_type == RTM_DELADDR;
   ev.ifindex = static_cast<int>(ifa->ifa_index);
-  ev.prefix = Ipv4Prefix{*local, ifa->ifa_prefixlen};
+  ev.prefix = IpPrefix{*local, ifa->ifa_prefixlen};
   return ev;
 }
 
@@ -112,21 +141,22 @@ std::optional<HostEvent> decode_route(const nlmsghdr* nlh) {
   if (!parse_attrs(nlh, sizeof(rtmsg), tb)) return std::nullopt;
   const auto* rtm = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(nlh));
   // Cloned routes are cache entries (PMTU, redirects), not configuration.
-  if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len > 32 || (rtm->rtm_flags & RTM_F_CLONED))
+  const auto family = decoded_family(rtm->rtm_family);
+  if (!family || rtm->rtm_dst_len > max_prefix_len(*family) || (rtm->rtm_flags & RTM_F_CLONED))
     return std::nullopt;
   RouteEvent ev;
   ev.deleted = nlh->nlmsg_type == RTM_DELROUTE;
   if (tb[RTA_DST]) {
-    auto dst = attr_ipv4(tb[RTA_DST]);
+    auto dst = attr_addr(tb[RTA_DST], *family);
     if (!dst) return std::nullopt;
-    ev.dst = Ipv4Prefix{*dst, rtm->rtm_dst_len};
+    ev.dst = IpPrefix{*dst, rtm->rtm_dst_len};
   } else if (rtm->rtm_dst_len == 0) {
-    ev.dst = Ipv4Prefix{Ipv4Addr{}, 0};
+    ev.dst = IpPrefix{zero_addr(*family), 0};
   } else {
     return std::nullopt;
   }
   if (tb[RTA_GATEWAY]) {
-    ev.gateway = attr_ipv4(tb[RTA_GATEWAY]);
+    ev.gateway = attr_addr(tb[RTA_GATEWAY], *family);
     if (!ev.gateway) return std::nullopt;
   }
   if (tb[RTA_OIF]) {

@@ -17,11 +17,12 @@ struct nlmsghdr;
 
 namespace vsgate {
 
-// An IPv4 neighbour (ARP entry) was added, changed or deleted.
+// A neighbour (ARP or, once decoded, NDP entry) was added, changed or deleted. The event types
+// hold either family; the decoder only produces AF_INET for now (see decode_rtnl_message).
 struct NeighEvent {
   bool deleted = false;
   int ifindex = 0;
-  Ipv4Addr ip;
+  IpAddr ip;
   std::optional<MacAddr> mac;  // absent when the kernel sent no link-layer address (unresolved)
   uint16_t state = 0;          // NUD_* bits
 
@@ -31,27 +32,27 @@ struct NeighEvent {
   auto operator<=>(const NeighEvent&) const = default;
 };
 
-// An IPv4 address was added to or removed from an interface (prefix = local address/len).
+// An address was added to or removed from an interface (prefix = local address/len).
 struct AddrEvent {
   bool deleted = false;
   int ifindex = 0;
-  Ipv4Prefix prefix;
+  IpPrefix prefix;
 
   auto operator<=>(const AddrEvent&) const = default;
 };
 
-// An IPv4 route was added, replaced or deleted. Multipath routes carry no top-level oif or
+// A route was added, replaced or deleted. Multipath routes carry no top-level oif or
 // gateway and are left to the host stack.
 struct RouteEvent {
   bool deleted = false;
-  Ipv4Prefix dst;                   // 0.0.0.0/0 for the default route
-  std::optional<Ipv4Addr> gateway;  // RTA_GATEWAY
-  std::optional<int> oif;           // RTA_OIF
-  uint32_t table = 0;               // RTA_TABLE, else rtm_table
-  uint32_t priority = 0;            // RTA_PRIORITY (metric); part of the kernel's route key
-  uint8_t type = 0;                 // RTN_*
-  uint8_t protocol = 0;             // RTPROT_*
-  uint8_t scope = 0;                // RT_SCOPE_*
+  IpPrefix dst;                   // 0.0.0.0/0 for the default route
+  std::optional<IpAddr> gateway;  // RTA_GATEWAY, of dst's family
+  std::optional<int> oif;         // RTA_OIF
+  uint32_t table = 0;             // RTA_TABLE, else rtm_table
+  uint32_t priority = 0;          // RTA_PRIORITY (metric); part of the kernel's route key
+  uint8_t type = 0;               // RTN_*
+  uint8_t protocol = 0;           // RTPROT_*
+  uint8_t scope = 0;              // RT_SCOPE_*
 
   auto operator<=>(const RouteEvent&) const = default;
 };
@@ -62,8 +63,9 @@ using HostEvent = std::variant<NeighEvent, AddrEvent, RouteEvent>;
 bool neigh_state_usable(uint16_t state);
 
 // Decodes one rtnetlink message. nlh->nlmsg_len bytes must be readable. Returns nullopt for
-// anything that is not an AF_INET neighbour/address/route message, for proxy-ARP entries and
-// cloned (cache) routes, and for malformed input: short payload, bad attribute lengths.
+// anything that is not an AF_INET neighbour/address/route message (the kni interfaces run with
+// IPv6 disabled; accepting AF_INET6 is a matter of decoded_family() in netlink.cc), for proxy-ARP
+// entries and cloned (cache) routes, and for malformed input: short payload, bad attribute lengths.
 std::optional<HostEvent> decode_rtnl_message(const nlmsghdr* nlh);
 
 using HostEventCallback = std::function<void(const HostEvent&)>;

@@ -49,7 +49,7 @@ std::optional<ProcArpEntry> parse_line(std::string_view line) {
   auto flags = parse_hex(f[2]);
   auto mac = MacAddr::parse(f[3]);
   if (!ip || !hw_type || !flags || !mac) return std::nullopt;
-  return ProcArpEntry{*ip, *mac, *flags, std::string(f[5])};
+  return ProcArpEntry{IpAddr::from_v4(*ip), *mac, *flags, std::string(f[5])};
 }
 
 }  // namespace

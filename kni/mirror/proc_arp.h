@@ -16,7 +16,7 @@ inline constexpr unsigned kArpFlagComplete = 0x2;   // ATF_COM: the MAC is resol
 inline constexpr unsigned kArpFlagPermanent = 0x4;  // ATF_PERM: static entry
 
 struct ProcArpEntry {
-  Ipv4Addr ip;
+  IpAddr ip;  // always IPv4: /proc/net/arp lists nothing else
   MacAddr mac;
   unsigned flags = 0;
   std::string device;

@@ -10,8 +10,8 @@
 namespace vsgate {
 namespace {
 
-Ipv4Addr ip(const char* text) { return *Ipv4Addr::parse(text); }
-Ipv4Prefix pfx(const char* text) { return *Ipv4Prefix::parse(text); }
+IpAddr ip(const char* text) { return *IpAddr::parse(text); }
+IpPrefix pfx(const char* text) { return *IpPrefix::parse(text); }
 MacAddr mac(const char* text) { return *MacAddr::parse(text); }
 
 constexpr int kIf0 = 10;  // dpdk0.kni, port 0
@@ -50,7 +50,7 @@ RouteEvent route(const char* dst, std::optional<int> oif, const char* gateway = 
 
 HostRoute host_route(const char* dst, const char* gateway, uint16_t port, int ifindex,
                      uint32_t priority = 0) {
-  return HostRoute{pfx(dst), gateway ? ip(gateway) : Ipv4Addr{}, port, ifindex, priority};
+  return HostRoute{pfx(dst), gateway ? ip(gateway) : IpAddr{}, port, ifindex, priority};
 }
 
 class HostStackTest : public ::testing::Test {
@@ -218,6 +218,49 @@ TEST_F(HostStackTest, GatewayWithoutOifPlacedThroughConnectedPrefix) {
   EXPECT_FALSE(apply(route("10.60.0.0/16", std::nullopt, "192.0.2.1")));
   ASSERT_EQ(mirror.routes().size(), 1u);
   EXPECT_EQ(mirror.routes()[0], host_route("10.50.0.0/16", "10.1.0.254", 1, kIf1));
+}
+
+// --- families ---
+
+// The decoder produces IPv4 only for now, but the mirror holds either family: IPv6 entries given
+// to it directly are stored, and every list sorts IPv4 before IPv6.
+TEST_F(HostStackTest, HoldsAndOrdersIpv6Entries) {
+  EXPECT_TRUE(apply(neigh(kIf0, "2001:db8::2", "52:54:00:00:00:62")));
+  EXPECT_TRUE(apply(neigh(kIf0, "10.0.0.2", "52:54:00:00:00:02")));
+  EXPECT_TRUE(apply(neigh(kIf0, "2001:db8::1:2", "52:54:00:00:00:63")));
+  auto n = mirror.neighbours();
+  ASSERT_EQ(n.size(), 3u);
+  EXPECT_EQ(n[0].ip, ip("10.0.0.2"));
+  EXPECT_EQ(n[1], (HostNeighbour{ip("2001:db8::2"), mac("52:54:00:00:00:62"), 0, kIf0}));
+  EXPECT_EQ(n[2].ip, ip("2001:db8::1:2"));
+  EXPECT_EQ(n[1].ip.str(), "2001:db8::2");
+  EXPECT_TRUE(apply(neigh(kIf0, "2001:db8::1:2", nullptr, NUD_FAILED)));
+  EXPECT_EQ(mirror.neighbours().size(), 2u);
+
+  EXPECT_TRUE(apply(addr(kIf1, "2001:db8:1::1/64")));
+  EXPECT_TRUE(apply(addr(kIf1, "10.0.1.1/24")));
+  EXPECT_EQ(mirror.addresses(), (std::vector<HostAddress>{{pfx("10.0.1.1/24"), 1, kIf1},
+                                                          {pfx("2001:db8:1::1/64"), 1, kIf1}}));
+
+  // A connected IPv6 route has the IPv6 zero address as gateway; a gateway route without oif is
+  // placed through the IPv6 prefix holding its gateway. A gateway of the other family is not
+  // the mirror's to place.
+  EXPECT_TRUE(apply(route("2001:db8:1::/64", kIf1)));
+  EXPECT_TRUE(apply(route("2001:db8:2::/48", std::nullopt, "2001:db8:1::fe")));
+  EXPECT_TRUE(apply(route("10.20.0.0/16", std::nullopt, "10.0.1.254")));
+  EXPECT_FALSE(apply(route("2001:db8:3::/48", std::nullopt, "10.0.1.253")));
+  EXPECT_FALSE(apply(route("10.30.0.0/16", std::nullopt, "2001:db8:1::fd")));
+  EXPECT_FALSE(apply(route("10.40.0.0/16", kIf1, "2001:db8:1::fd")));
+  EXPECT_TRUE(apply(route("2001:db8:4::1/48", kIf0)));  // normalized to its network
+  IpAddr v6_connected;
+  v6_connected.family = AddrFamily::ipv6;
+  EXPECT_EQ(mirror.routes(),
+            (std::vector<HostRoute>{host_route("10.20.0.0/16", "10.0.1.254", 1, kIf1),
+                                    {pfx("2001:db8:1::/64"), v6_connected, 1, kIf1, 0},
+                                    host_route("2001:db8:2::/48", "2001:db8:1::fe", 1, kIf1),
+                                    {pfx("2001:db8:4::/48"), v6_connected, 0, kIf0, 0}}));
+  EXPECT_TRUE(apply(route("2001:db8:4::/48", kIf0, nullptr, true)));
+  EXPECT_EQ(mirror.routes().size(), 3u);
 }
 
 // --- tracking ---

@@ -28,8 +28,9 @@
 namespace vsgate {
 namespace {
 
-Ipv4Addr ip(const char* text) { return *Ipv4Addr::parse(text); }
-Ipv4Prefix pfx(const char* text) { return *Ipv4Prefix::parse(text); }
+IpAddr ip(const char* text) { return *IpAddr::parse(text); }
+IpPrefix pfx(const char* text) { return *IpPrefix::parse(text); }
+Ipv4Prefix pfx4(const char* text) { return *Ipv4Prefix::parse(text); }  // add_ipv4_address
 MacAddr mac(const char* text) { return *MacAddr::parse(text); }
 
 const char kTap[] = "vsgtest0";
@@ -55,8 +56,8 @@ Status neigh_request(uint16_t type, int ifindex, const char* addr, const char* l
   ndm->ndm_family = AF_INET;
   ndm->ndm_ifindex = ifindex;
   ndm->ndm_state = state;
-  Ipv4Addr a = ip(addr);
-  mnl_attr_put(nlh, NDA_DST, 4, &a.be);
+  IpAddr a = ip(addr);
+  mnl_attr_put(nlh, NDA_DST, a.size(), a.bytes.data());
   if (lladdr) {
     MacAddr m = mac(lladdr);
     mnl_attr_put(nlh, NDA_LLADDR, 6, m.bytes.data());
@@ -76,16 +77,16 @@ Status add_route(const char* dst, uint8_t len, const char* gateway, int oif) {
   rtm->rtm_protocol = RTPROT_STATIC;
   rtm->rtm_scope = RT_SCOPE_UNIVERSE;
   rtm->rtm_type = RTN_UNICAST;
-  Ipv4Addr d = ip(dst);
-  Ipv4Addr g = ip(gateway);
-  mnl_attr_put(nlh, RTA_DST, 4, &d.be);
-  mnl_attr_put(nlh, RTA_GATEWAY, 4, &g.be);
+  IpAddr d = ip(dst);
+  IpAddr g = ip(gateway);
+  mnl_attr_put(nlh, RTA_DST, d.size(), d.bytes.data());
+  mnl_attr_put(nlh, RTA_GATEWAY, g.size(), g.bytes.data());
   mnl_attr_put_u32(nlh, RTA_OIF, static_cast<uint32_t>(oif));
   return rtnl_request(nlh, std::string("route ") + dst);
 }
 
 Status del_address(int ifindex, const char* prefix) {
-  Ipv4Prefix p = pfx(prefix);
+  IpPrefix p = pfx(prefix);
   alignas(nlmsghdr) char buf[MNL_SOCKET_BUFFER_SIZE];
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = RTM_DELADDR;
@@ -93,7 +94,7 @@ Status del_address(int ifindex, const char* prefix) {
   ifa->ifa_family = AF_INET;
   ifa->ifa_prefixlen = p.len;
   ifa->ifa_index = static_cast<uint32_t>(ifindex);
-  mnl_attr_put(nlh, IFA_LOCAL, 4, &p.addr.be);
+  mnl_attr_put(nlh, IFA_LOCAL, p.addr.size(), p.addr.bytes.data());
   return rtnl_request(nlh, std::string("delete address ") + prefix);
 }
 
@@ -122,7 +123,7 @@ class KernelTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.message();
     st = set_up(kTap);
     ASSERT_TRUE(st.ok()) << st.message();
-    st = add_ipv4_address(kTap, pfx("10.9.0.1/24"));
+    st = add_ipv4_address(kTap, pfx4("10.9.0.1/24"));
     ASSERT_TRUE(st.ok()) << st.message();
   }
 
@@ -159,7 +160,7 @@ TEST_F(KernelTest, ConfigureInterfaceAndDump) {
   configure();
   EXPECT_EQ(current_mtu(kTap), 9000);
   // Idempotent: the same address again is fine.
-  Status st = add_ipv4_address(kTap, pfx("10.9.0.1/24"));
+  Status st = add_ipv4_address(kTap, pfx4("10.9.0.1/24"));
   EXPECT_TRUE(st.ok()) << st.message();
   st = set_ipv6_disabled(kTap, true);
   EXPECT_TRUE(st.ok()) << st.message();
@@ -192,10 +193,10 @@ TEST_F(KernelTest, ErrorsNameTheInterfaceAndTheReason) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find(kTap), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("Invalid argument"), std::string::npos) << st.message();
-  EXPECT_FALSE(add_ipv4_address("../etc", pfx("10.9.0.1/24")).ok());
+  EXPECT_FALSE(add_ipv4_address("../etc", pfx4("10.9.0.1/24")).ok());
   EXPECT_FALSE(set_ipv6_disabled("../../x", true).ok());
   EXPECT_FALSE(interface_index("").ok());
-  EXPECT_FALSE(add_ipv4_address(kTap, pfx("0.0.0.0/24")).ok());
+  EXPECT_FALSE(add_ipv4_address(kTap, pfx4("0.0.0.0/24")).ok());
 }
 
 TEST_F(KernelTest, NeighbourEventsReachTheSubscribedSocket) {
@@ -266,7 +267,7 @@ TEST_F(KernelTest, MirrorFollowsTheKernel) {
   EXPECT_FALSE(sock->resync_needed());
   EXPECT_EQ(mirror.addresses(), (std::vector<HostAddress>{{pfx("10.9.0.1/24"), 3, ifindex_}}));
   EXPECT_EQ(mirror.routes(),
-            (std::vector<HostRoute>{{pfx("10.9.0.0/24"), Ipv4Addr{}, 3, ifindex_, 0},
+            (std::vector<HostRoute>{{pfx("10.9.0.0/24"), IpAddr{}, 3, ifindex_, 0},
                                     {pfx("10.20.0.0/16"), ip("10.9.0.254"), 3, ifindex_, 0}}));
   EXPECT_EQ(
       mirror.neighbours(),

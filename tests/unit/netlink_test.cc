@@ -16,8 +16,8 @@
 namespace vsgate {
 namespace {
 
-Ipv4Addr ip(const char* text) { return *Ipv4Addr::parse(text); }
-Ipv4Prefix pfx(const char* text) { return *Ipv4Prefix::parse(text); }
+IpAddr ip(const char* text) { return *IpAddr::parse(text); }
+IpPrefix pfx(const char* text) { return *IpPrefix::parse(text); }
 MacAddr mac(const char* text) { return *MacAddr::parse(text); }
 
 // A message under construction; the decoder only ever sees its first nlmsg_len bytes.
@@ -32,8 +32,8 @@ class Msg {
     return static_cast<T*>(mnl_nlmsg_put_extra_header(nlh_, sizeof(T)));
   }
   void put_ip(uint16_t attr, const char* text) {
-    Ipv4Addr a = ip(text);
-    mnl_attr_put(nlh_, attr, 4, &a.be);
+    IpAddr a = ip(text);
+    mnl_attr_put(nlh_, attr, a.size(), a.bytes.data());
   }
   void put_mac(uint16_t attr, const char* text) {
     MacAddr m = mac(text);
@@ -127,7 +127,8 @@ TEST(NetlinkDecode, NeighbourReachable) {
   EXPECT_FALSE(ev->deleted);
   EXPECT_EQ(ev->ifindex, 7);
   EXPECT_EQ(ev->ip, ip("10.0.0.2"));
-  EXPECT_EQ(ev->ip.be, htonl(0x0a000002));  // network byte order, as on the wire
+  EXPECT_TRUE(ev->ip.is_v4());
+  EXPECT_EQ(ev->ip.v4().be, htonl(0x0a000002));  // network byte order, as on the wire
   EXPECT_EQ(ev->mac, mac("52:54:00:aa:bb:02"));
   EXPECT_EQ(ev->state, NUD_REACHABLE);
   EXPECT_TRUE(ev->usable());

@@ -16,7 +16,7 @@ std::vector<ProcArpEntry> parse_fixture(const std::string& name) {
 }
 
 ProcArpEntry entry(const char* ip, const char* mac, unsigned flags, const char* dev) {
-  return ProcArpEntry{*Ipv4Addr::parse(ip), *MacAddr::parse(mac), flags, dev};
+  return ProcArpEntry{*IpAddr::parse(ip), *MacAddr::parse(mac), flags, dev};
 }
 
 TEST(ProcArp, TypicalKeepsOnlyCompleteEntries) {

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "mib.h"
 #include "values.h"
@@ -114,7 +115,7 @@ TEST(SnmpColumns, LcoreRow) {
 TEST(SnmpColumns, VirtualAndRealServerRows) {
   ServiceRow s;
   s.proto = Protocol::udp;
-  s.addr = {10, 0, 0, 100};
+  s.addr = *IpAddr::parse("10.0.0.100");
   s.port = 53;
   s.scheduler = "mh";
   s.persistence = 300;
@@ -147,7 +148,7 @@ TEST(SnmpColumns, VirtualAndRealServerRows) {
   EXPECT_FALSE(service_column(&s, 24, v.v));
 
   RealRow r;
-  r.addr = {10, 0, 1, 11};
+  r.addr = *IpAddr::parse("10.0.1.11");
   r.port = 8080;
   r.fwd = Fwd::tunnel;
   r.weight = 3;
@@ -168,6 +169,35 @@ TEST(SnmpColumns, VirtualAndRealServerRows) {
   EXPECT_EQ(over_the_wire(v.v), 0x987654321ull);
   ASSERT_TRUE(real_column(&r, 25, v.v));
   EXPECT_FALSE(real_column(&r, 26, v.v));
+}
+
+// InetAddressType/InetAddress (RFC 4001): ipv4(1) with 4 bytes, ipv6(2) with 16.
+TEST(SnmpColumns, Ipv6AddressesAreIpv6InetAddresses) {
+  ServiceRow s;
+  s.addr = *IpAddr::parse("2001:db8::100");
+  Var v;
+  ASSERT_TRUE(service_column(&s, 3, v.v));
+  EXPECT_EQ(*v.v->val.integer, 2);  // ipv6(2)
+  ASSERT_TRUE(service_column(&s, 4, v.v));
+  ASSERT_EQ(v.v->val_len, 16u);
+  EXPECT_EQ(
+      std::vector<uint8_t>(v.v->val.string, v.v->val.string + 16),
+      (std::vector<uint8_t>{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00}));
+
+  RealRow r;
+  r.addr = *IpAddr::parse("fe80::1");
+  ASSERT_TRUE(real_column(&r, 2, v.v));
+  EXPECT_EQ(*v.v->val.integer, 2);  // ipv6(2)
+  ASSERT_TRUE(real_column(&r, 3, v.v));
+  ASSERT_EQ(v.v->val_len, 16u);
+  EXPECT_EQ(v.v->val.string[0], 0xfe);
+  EXPECT_EQ(v.v->val.string[15], 1);
+  r.addr = *IpAddr::parse("10.0.1.11");
+  ASSERT_TRUE(real_column(&r, 2, v.v));
+  EXPECT_EQ(*v.v->val.integer, 1);  // ipv4(1)
+  ASSERT_TRUE(real_column(&r, 3, v.v));
+  ASSERT_EQ(v.v->val_len, 4u);
+  EXPECT_EQ(v.v->val.string[3], 11);
 }
 
 // ---- the binary's command line

@@ -139,14 +139,14 @@ TEST(SnmpSnapshot, ParsesEveryTable) {
   ASSERT_EQ(s->services.size(), 1u);
   const ServiceRow& v = s->services[0];
   EXPECT_EQ(v.proto, Protocol::tcp);
-  EXPECT_EQ(v.addr, (std::array<uint8_t, 4>{10, 0, 0, 100}));
+  EXPECT_EQ(v.addr, *IpAddr::parse("10.0.0.100"));
   EXPECT_EQ(v.port, 80);
   EXPECT_EQ(v.scheduler, "wrr");
   EXPECT_EQ(v.persistence, 300u);
   EXPECT_EQ(v.stats.conns, 7u);
   EXPECT_EQ(v.rates.outbps, 5u);
   ASSERT_EQ(v.reals.size(), 2u);
-  EXPECT_EQ(v.reals[1].addr, (std::array<uint8_t, 4>{10, 0, 1, 12}));
+  EXPECT_EQ(v.reals[1].addr, *IpAddr::parse("10.0.1.12"));
   EXPECT_EQ(v.reals[1].port, 8080);
   EXPECT_EQ(v.reals[1].fwd, Fwd::dr);
   EXPECT_EQ(v.reals[0].weight, 2u);
@@ -155,6 +155,17 @@ TEST(SnmpSnapshot, ParsesEveryTable) {
   EXPECT_EQ(v.reals[0].stats.outbytes, 5000000000ull);
   EXPECT_EQ(s->total_conns(), 7u);
   EXPECT_EQ(s->current_conns(), 6u);  // (1 + 2) per real
+}
+
+TEST(SnmpSnapshot, ParsesIpv6Addresses) {
+  auto s = parse_snapshot(replies({service_json(
+      "2001:db8::100", 80, {real_json("2001:db8:1::11", 80), real_json("10.0.1.12", 8080)})}));
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(s->services.size(), 1u);
+  EXPECT_EQ(s->services[0].addr, *IpAddr::parse("2001:db8::100"));
+  ASSERT_EQ(s->services[0].reals.size(), 2u);
+  EXPECT_EQ(s->services[0].reals[0].addr, *IpAddr::parse("2001:db8:1::11"));
+  EXPECT_EQ(s->services[0].reals[1].addr, *IpAddr::parse("10.0.1.12"));
 }
 
 TEST(SnmpSnapshot, MalformedRepliesAreErrorsNotCrashes) {
@@ -167,7 +178,7 @@ TEST(SnmpSnapshot, MalformedRepliesAreErrorsNotCrashes) {
   r = replies({service_json("10.0.0.300", 80, {})});
   s = parse_snapshot(r);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("not an IPv4 address: 10.0.0.300"), std::string::npos);
+  EXPECT_NE(s.message().find("not an IP address: 10.0.0.300"), std::string::npos);
 
   r = replies({service_json("10.0.0.1", 80, {real_json("10.0.1.1", 80, "masq")})});
   EXPECT_FALSE(parse_snapshot(r).ok());
@@ -212,20 +223,20 @@ TEST(SnmpRowIndexes, StayWithTheirRows) {
             a({real_json("10.0.1.0", 80), real_json("10.0.1.2", 80), real_json("10.0.1.1", 80)})});
   ASSERT_EQ(s2.services.size(), 3u);
   EXPECT_EQ(s2.services[0].index, 1u);  // sorted by index
-  EXPECT_EQ(s2.services[0].addr[3], 1);
+  EXPECT_EQ(s2.services[0].addr.bytes[3], 1);
   EXPECT_EQ(s2.services[0].proto, Protocol::tcp);
   EXPECT_EQ(s2.services[1].index, 2u);
-  EXPECT_EQ(s2.services[1].addr[3], 2);
+  EXPECT_EQ(s2.services[1].addr.bytes[3], 2);
   EXPECT_EQ(s2.services[2].index, 3u);
   EXPECT_EQ(s2.services[2].proto, Protocol::udp);
   const auto& reals = s2.services[0].reals;
   ASSERT_EQ(reals.size(), 3u);
   EXPECT_EQ(reals[0].index, 1u);
-  EXPECT_EQ(reals[0].addr[3], 1);
+  EXPECT_EQ(reals[0].addr.bytes[3], 1);
   EXPECT_EQ(reals[1].index, 2u);
-  EXPECT_EQ(reals[1].addr[3], 2);
+  EXPECT_EQ(reals[1].addr.bytes[3], 2);
   EXPECT_EQ(reals[2].index, 3u);
-  EXPECT_EQ(reals[2].addr[3], 0);
+  EXPECT_EQ(reals[2].addr.bytes[3], 0);
 
   // An unreachable daemon changes nothing; what comes back keeps its index.
   Snapshot down;

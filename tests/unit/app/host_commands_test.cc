@@ -40,13 +40,13 @@ TEST_F(HostCommandsTest, EmptyMirrorGivesEmptyTables) {
 TEST_F(HostCommandsTest, TablesNameTheirPortsAndInterfaces) {
   NeighEvent n;
   n.ifindex = kIf0;
-  n.ip = *Ipv4Addr::parse("10.0.0.2");
+  n.ip = *IpAddr::parse("10.0.0.2");
   n.mac = *MacAddr::parse("aa:bb:cc:dd:ee:ff");
   n.state = NUD_REACHABLE;
   ASSERT_TRUE(mirror.apply(n));
-  ASSERT_TRUE(mirror.apply(AddrEvent{false, kIf1, *Ipv4Prefix::parse("10.0.1.1/24")}));
+  ASSERT_TRUE(mirror.apply(AddrEvent{false, kIf1, *IpPrefix::parse("10.0.1.1/24")}));
   RouteEvent connected;
-  connected.dst = *Ipv4Prefix::parse("10.0.1.0/24");
+  connected.dst = *IpPrefix::parse("10.0.1.0/24");
   connected.oif = kIf1;
   connected.table = RT_TABLE_MAIN;
   connected.type = RTN_UNICAST;
@@ -54,8 +54,8 @@ TEST_F(HostCommandsTest, TablesNameTheirPortsAndInterfaces) {
   connected.scope = RT_SCOPE_LINK;
   ASSERT_TRUE(mirror.apply(connected));
   RouteEvent via = connected;
-  via.dst = *Ipv4Prefix::parse("192.168.0.0/16");
-  via.gateway = *Ipv4Addr::parse("10.0.1.254");
+  via.dst = *IpPrefix::parse("192.168.0.0/16");
+  via.gateway = *IpAddr::parse("10.0.1.254");
   via.protocol = RTPROT_STATIC;
   via.scope = RT_SCOPE_UNIVERSE;
   ASSERT_TRUE(mirror.apply(via));
