@@ -28,6 +28,7 @@ void remove_runtime_dir(const std::string& dir) {
 
 constexpr unsigned kMbufCache = 256;
 constexpr unsigned kInjectRingSize = 1024;
+constexpr unsigned kRedirectRingSize = 1024;
 constexpr unsigned kMailboxSize = 256;
 
 }  // namespace
@@ -80,8 +81,8 @@ Status DataPlane::create_mempool() {
          uint64_t{std::max<unsigned>(p.tx_queues, workers)} * p.tx_descriptors;
     if (!p.kni.empty()) n += 2 * kKniDescriptors;
   }
-  n += uint64_t{workers} *
-       (config_.global.punt_ring_size + kInjectRingSize + (config_.ports.size() + 2) * 32);
+  n += uint64_t{workers} * (config_.global.punt_ring_size + kInjectRingSize + kRedirectRingSize +
+                            (config_.ports.size() + 2) * 32);
   n += uint64_t{rte_lcore_count()} * kMbufCache * 2;
   n = std::max<uint64_t>(n, 8191);
   pool_ = rte_pktmbuf_pool_create("vsg_mbuf", static_cast<unsigned>(n), kMbufCache, 0,
@@ -130,6 +131,12 @@ Status DataPlane::create_workers(LbRegistry& lb) {
                         RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (w->inject_ring) rings_.push_back(w->inject_ring);
     w->pool = pool_;
+    // Any worker may hand this one a packet; only this one takes them.
+    w->redirect_in = rte_ring_create(("vsg_redir" + std::to_string(i)).c_str(), kRedirectRingSize,
+                                     static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+    if (w->redirect_in) rings_.push_back(w->redirect_in);
+    if (!w->redirect_in)
+      return make_error(std::string("rte_ring_create: ") + rte_strerror(rte_errno));
     if (!w->punt_ring || !w->inject_ring)
       return make_error(std::string("rte_ring_create: ") + rte_strerror(rte_errno));
     const auto socket = static_cast<int>(rte_socket_id());
@@ -153,6 +160,8 @@ Status DataPlane::create_workers(LbRegistry& lb) {
     w->idle_sleep_us = config_.global.idle_sleep_us;
     workers_.push_back(std::move(w));
   }
+  for (auto& w : workers_)
+    for (const auto& peer : workers_) w->redirect_to.push_back(peer->redirect_in);
   // Spread every rx queue of every port over the workers, round-robin.
   unsigned next = 0;
   for (const auto& p : ports_)

@@ -12,13 +12,14 @@ enum class Verdict : uint8_t {
   punt,      // to the host stack (exception path)
   drop,      // freed and counted under `reason`
   consumed,  // a module kept or freed the mbuf: the worker does nothing more with it
+  redirect,  // another worker owns the packet's flow: hand it over (`out_port` = that worker)
   pass,      // from a pre-routing hook only: not the hook's, IPv4 decides
 };
 
 struct Decision {
   Verdict verdict;
   DropReason reason;  // valid when verdict == drop
-  uint16_t out_port;  // valid when verdict == forward
+  uint16_t out_port;  // verdict == forward: the port; verdict == redirect: the worker
 };
 
 inline Decision forward_to(uint16_t port) { return {Verdict::forward, DropReason::count, port}; }
@@ -26,5 +27,8 @@ inline Decision punt() { return {Verdict::punt, DropReason::count, 0}; }
 inline Decision drop(DropReason r) { return {Verdict::drop, r, 0}; }
 inline Decision pass() { return {Verdict::pass, DropReason::count, 0}; }
 inline Decision consumed() { return {Verdict::consumed, DropReason::count, 0}; }
+inline Decision redirect_to(uint16_t worker) {
+  return {Verdict::redirect, DropReason::count, worker};
+}
 
 }  // namespace vsgate

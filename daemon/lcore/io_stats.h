@@ -52,14 +52,17 @@ struct alignas(64) WorkerStats {
   Counter rx_packets;
   Counter rx_bursts;  // non-empty bursts, for the average burst size
   Counter tx_packets;
-  Counter tx_drops;      // tx queue full: freed
-  Counter punted;        // handed to the exception path
-  Counter punt_drops;    // punt ring full
-  Counter injected;      // from the exception path, sent on a port
-  Counter inject_drops;  // from the exception path, tx queue full
-  Counter forwarded;     // transit IPv4 forwarded by the data plane
-  Counter emitted;       // packets a module created and sent (EmitContext)
-  Counter emit_no_mbuf;  // a module could not create a packet: the mempool was empty
+  Counter tx_drops;        // tx queue full: freed
+  Counter punted;          // handed to the exception path
+  Counter punt_drops;      // punt ring full
+  Counter injected;        // from the exception path, sent on a port
+  Counter inject_drops;    // from the exception path, tx queue full
+  Counter forwarded;       // transit IPv4 forwarded by the data plane
+  Counter emitted;         // packets a module created and sent (EmitContext)
+  Counter emit_no_mbuf;    // a module could not create a packet: the mempool was empty
+  Counter redirected;      // handed to the worker that owns the flow (Verdict::redirect)
+  Counter redirect_drops;  // that worker's redirect ring was full, or a redirect bounced
+  Counter redirect_in;     // received from other workers and decided here
   std::array<Counter, kMaxRxQueuesPerWorker> rx_queue_packets;
   std::array<Counter, static_cast<size_t>(DropReason::count)> dropped;
 
@@ -76,7 +79,7 @@ struct alignas(64) WorkerStats {
 struct WorkerTotals {
   uint64_t rx_iterations = 0, rx_packets = 0, rx_bursts = 0, tx_packets = 0, tx_drops = 0,
            punted = 0, punt_drops = 0, injected = 0, inject_drops = 0, forwarded = 0, emitted = 0,
-           emit_no_mbuf = 0;
+           emit_no_mbuf = 0, redirected = 0, redirect_drops = 0, redirect_in = 0;
   std::array<uint64_t, static_cast<size_t>(DropReason::count)> dropped{};
   uint64_t dropped_total() const {
     uint64_t t = 0;
@@ -102,6 +105,9 @@ WorkerTotals sum_worker_stats(const Range& workers) {
     t.forwarded += s.forwarded.get();
     t.emitted += s.emitted.get();
     t.emit_no_mbuf += s.emit_no_mbuf.get();
+    t.redirected += s.redirected.get();
+    t.redirect_drops += s.redirect_drops.get();
+    t.redirect_in += s.redirect_in.get();
     for (size_t r = 0; r < t.dropped.size(); ++r) t.dropped[r] += s.dropped[r].get();
   }
   return t;

@@ -28,6 +28,10 @@ struct Worker {
   rte_ring* punt_ring = nullptr;    // to the main lcore
   rte_ring* inject_ring = nullptr;  // from the main lcore
   rte_mempool* pool = nullptr;      // where packets a module creates come from (EmitContext)
+  // Packets other workers hand over (Verdict::redirect): multi-producer, this worker consumes.
+  rte_ring* redirect_in = nullptr;
+  // Every worker's redirect_in, by worker index (this worker's own included).
+  std::vector<rte_ring*> redirect_to;
   const Snapshot<Fib>* fib = nullptr;
   const Snapshot<LbSnapshot>* services = nullptr;
   LbWorker* lb = nullptr;

@@ -73,6 +73,19 @@ struct StandardDecide {
 
 namespace detail {
 
+// Hands a packet to the worker that owns its flow (multi-producer ring, never waits). A packet
+// that was handed over once is not handed on again: two workers that disagree about an owner
+// would otherwise pass it back and forth.
+inline void redirect(Worker& w, rte_mbuf* m, uint16_t to, bool from_peer) {
+  if (from_peer || to >= w.redirect_to.size() || rte_ring_mp_enqueue(w.redirect_to[to], m) != 0)
+      [[unlikely]] {
+    w.stats.redirect_drops.inc();
+    rte_pktmbuf_free(m);
+    return;
+  }
+  w.stats.redirected.inc();
+}
+
 inline void punt_burst(Worker& w, rte_mbuf** pkts, unsigned n) {
   if (n == 0) return;
   const unsigned q =
@@ -124,23 +137,16 @@ unsigned worker_turn(Worker& w, WorkerTurnState& s, const Decide& decide = {}) {
   EmitContext emit(w.pool, s.tx, w.stats.emitted, w.stats.emit_no_mbuf);
   unsigned work = 0;
 
-  for (unsigned qi = 0; qi < w.rx_queues.size(); ++qi) {
-    const RxQueueRef rq = w.rx_queues[qi];
-    const uint16_t n = rte_eth_rx_burst(rq.port, rq.queue, pkts, kWorkerBurst);
-    if (n == 0) continue;
-    work += n;
-    w.stats.rx_packets.add(n);
-    w.stats.rx_bursts.inc();
-    w.stats.rx_queue_packets[qi].add(n);
+  // Decides and disposes of one burst; `from_peer`: handed over by another worker.
+  auto handle = [&](rte_mbuf** burst, uint16_t n, bool from_peer) {
     unsigned np = 0;
-    for (uint16_t i = 0; i < n; ++i) pkts[i]->port = rq.port;
     if (!fib) {
       std::fill_n(decisions, n, punt());
     } else {
-      decide(pkts, n, *fib, s.hops, balancing ? &lb : nullptr, emit, decisions);
+      decide(burst, n, *fib, s.hops, balancing ? &lb : nullptr, emit, decisions);
     }
     for (uint16_t i = 0; i < n; ++i) {
-      rte_mbuf* m = pkts[i];
+      rte_mbuf* m = burst[i];
       const Decision d = decisions[i];
       switch (d.verdict) {
         case Verdict::forward:
@@ -157,9 +163,34 @@ unsigned worker_turn(Worker& w, WorkerTurnState& s, const Decide& decide = {}) {
           break;
         case Verdict::consumed:  // a module kept or freed it
           break;
+        case Verdict::redirect:
+          detail::redirect(w, m, d.out_port, from_peer);
+          break;
       }
     }
     detail::punt_burst(w, punts, np);
+  };
+
+  for (unsigned qi = 0; qi < w.rx_queues.size(); ++qi) {
+    const RxQueueRef rq = w.rx_queues[qi];
+    const uint16_t n = rte_eth_rx_burst(rq.port, rq.queue, pkts, kWorkerBurst);
+    if (n == 0) continue;
+    work += n;
+    w.stats.rx_packets.add(n);
+    w.stats.rx_bursts.inc();
+    w.stats.rx_queue_packets[qi].add(n);
+    for (uint16_t i = 0; i < n; ++i) pkts[i]->port = rq.port;
+    handle(pkts, n, false);
+  }
+  // Packets other workers received for flows this one owns (m->port set by the receiver).
+  if (w.redirect_in) {
+    const auto n = static_cast<uint16_t>(rte_ring_sc_dequeue_burst(
+        w.redirect_in, reinterpret_cast<void**>(pkts), kWorkerBurst, nullptr));
+    if (n) {
+      work += n;
+      w.stats.redirect_in.add(n);
+      handle(pkts, n, true);
+    }
   }
   for (const uint16_t p : s.tx_ports) s.tx.flush(p);
   work += detail::inject(w);

@@ -176,7 +176,7 @@ inline void restore(rte_mbuf* m, const Template& t, uint32_t k) {
 // --- the loop ---
 
 struct Tally {
-  uint64_t verdicts[5] = {};  // by Verdict
+  uint64_t verdicts[6] = {};  // by Verdict
   uint64_t drops[static_cast<size_t>(DropReason::count)] = {};
   uint64_t forwarded() const { return verdicts[static_cast<size_t>(Verdict::forward)]; }
   std::string describe() const {
@@ -229,6 +229,7 @@ void run_loop(rte_mbuf* const* ring, uint32_t ring_len, uint64_t packets, Next&&
           break;
         case Verdict::punt:
         case Verdict::consumed:
+        case Verdict::redirect:
         case Verdict::pass:
           break;
         case Verdict::drop:

@@ -128,7 +128,11 @@ class WorkerHarness {
                             RING_F_SP_ENQ | RING_F_SC_DEQ);
     inject_ = rte_ring_create(lab::unique_name("wh_inj").c_str(), 256, SOCKET_ID_ANY,
                               RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (!pool_ || !punt_ || !inject_) {
+    // This worker's redirect ring, and a peer's (worker index + 1) the test reads.
+    redirect_in_ =
+        rte_ring_create(lab::unique_name("wh_rdi").c_str(), 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    peer_ = rte_ring_create(lab::unique_name("wh_peer").c_str(), 64, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    if (!pool_ || !punt_ || !inject_ || !redirect_in_ || !peer_) {
       error = "mempool or rings";
       return;
     }
@@ -147,6 +151,10 @@ class WorkerHarness {
     worker.qsbr = qsbr_.get();
     worker.running = &running_;
     worker.pool = pool_;
+    worker.redirect_in = redirect_in_;
+    worker.redirect_to.assign(index + 2, nullptr);
+    worker.redirect_to[index] = redirect_in_;
+    worker.redirect_to[index + 1] = peer_;
     state_ = std::make_unique<WorkerTurnState>(worker);
     state_->fixed_now_ticks = 1000;
     qsbr_->online(index);
@@ -158,6 +166,8 @@ class WorkerHarness {
     fib_snap_.reset();
     rte_ring_free(punt_);
     rte_ring_free(inject_);
+    rte_ring_free(redirect_in_);
+    rte_ring_free(peer_);
     rte_mempool_free(pool_);
   }
   WorkerHarness(const WorkerHarness&) = delete;
@@ -217,6 +227,33 @@ class WorkerHarness {
     return true;
   }
 
+  // Another worker hands this one `frame`, received on `port`, for a flow this one owns.
+  bool hand_over(uint16_t port, const Bytes& frame) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (!m) return false;
+    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(),
+                frame.size());
+    m->port = port;
+    if (rte_ring_mp_enqueue(redirect_in_, m) != 0) {
+      rte_pktmbuf_free(m);
+      return false;
+    }
+    return true;
+  }
+  // What the worker handed to its peer (worker index + 1) since the last call, with the port
+  // each came in on; freed.
+  std::vector<std::pair<uint16_t, Bytes>> handed_to_peer() {
+    std::vector<std::pair<uint16_t, Bytes>> out;
+    void* obj;
+    while (rte_ring_dequeue(peer_, &obj) == 0) {
+      auto* m = static_cast<rte_mbuf*>(obj);
+      const auto* b = rte_pktmbuf_mtod(m, const uint8_t*);
+      out.emplace_back(m->port, Bytes(b, b + rte_pktmbuf_data_len(m)));
+      rte_pktmbuf_free(m);
+    }
+    return out;
+  }
+
   // One loop turn of the real worker body.
   template <class Decide = StandardDecide>
   unsigned turn(const Decide& decide = {}) {
@@ -245,6 +282,9 @@ class WorkerHarness {
     put("forwarded", static_cast<int64_t>(s.forwarded.get()));
     put("emitted", static_cast<int64_t>(s.emitted.get()));
     put("emit_no_mbuf", static_cast<int64_t>(s.emit_no_mbuf.get()));
+    put("redirected", static_cast<int64_t>(s.redirected.get()));
+    put("redirect_drops", static_cast<int64_t>(s.redirect_drops.get()));
+    put("redirect_in", static_cast<int64_t>(s.redirect_in.get()));
     for (size_t r = 0; r < s.dropped.size(); ++r)
       put("drop." + std::string(kDropReasonNames[r]), static_cast<int64_t>(s.dropped[r].get()));
     const LbWorker& lb = *world_.worker;
@@ -295,12 +335,16 @@ class WorkerHarness {
     }
     if (punt_) drain(punt_);
     if (inject_) drain(inject_);
+    if (redirect_in_) drain(redirect_in_);
+    if (peer_) drain(peer_);
   }
 
   lab::LbWorld& world_;
   RingPorts* ports_ = nullptr;
   std::unique_ptr<QsbrDomain> qsbr_;
   rte_mempool* pool_ = nullptr;
+  rte_ring* redirect_in_ = nullptr;
+  rte_ring* peer_ = nullptr;
   rte_ring* punt_ = nullptr;
   rte_ring* inject_ = nullptr;
   std::unique_ptr<Snapshot<Fib>> fib_snap_;

@@ -443,5 +443,74 @@ TEST_F(WorkerTableTest, PacketsAModuleCreatesLeaveInTheWorkersBurst) {
   EXPECT_EQ(rte_mempool_in_use_count(h_->pool()), 0u);
 }
 
+// A hook that says another worker owns what it is given to a chosen address (as reply
+// steering of last resort will) and passes the rest to the load balancer.
+struct RedirectingDecide {
+  uint32_t dst_be;
+  uint16_t owner;
+
+  struct Hook {
+    const LbHook* lb;
+    const RedirectingDecide* self;
+    void stage(PacketMeta& p) const { lb->stage(p); }
+    void prefetch(const PacketMeta& p) const { lb->prefetch(p); }
+    Decision pre_routing(rte_mbuf* m, const PacketMeta& p, const Fib& fib, NextHops& hops) const {
+      if (p.ip->dst_addr == self->dst_be) return redirect_to(self->owner);
+      return lb->pre_routing(m, p, fib, hops);
+    }
+    bool answers_arp_for(uint32_t ip) const { return lb->answers_arp_for(ip); }
+  };
+  void operator()(rte_mbuf** pkts, unsigned n, const Fib& fib, NextHops& hops, const LbHook* lb,
+                  EmitContext&, Decision* out) const {
+    Hook hook{lb, this};
+    classify_burst(pkts, n, fib, hops, hook, out);
+  }
+};
+
+TEST_F(WorkerTableTest, RedirectedPacketsReachTheOwnerUnchangedAndAreDecidedThere) {
+  const Bytes foreign = c2v("10.0.0.200", 40000, 80, kSyn);
+  const RedirectingDecide to_peer{test::ip("10.0.0.200").be, 1};
+  // Received here, owned by worker 1: handed over unchanged with the port it came in on.
+  Counts before = h_->counters();
+  ASSERT_TRUE(h_->receive(0, foreign));
+  ASSERT_TRUE(h_->receive(0, c2v(kVipNat, 40000, 80, kSyn)));
+  EXPECT_EQ(h_->turn(to_peer), 2u);
+  EXPECT_EQ(h_->handed_to_peer(), (std::vector<std::pair<uint16_t, Bytes>>{{0, foreign}}));
+  EXPECT_EQ(h_->transmitted(1).size(), 1u) << "the rest of the burst is decided as usual";
+  EXPECT_EQ(WorkerHarness::delta(before, h_->counters()),
+            (kFwd + Counts{{"rx_packets", 2},
+                           {"redirected", 1},
+                           {"lb.created", 1},
+                           {"lb.conns", 1},
+                           {"rs.10.0.1.3:80.conns", 1},
+                           {"rs.10.0.1.3:80.inpkts", 1},
+                           {"rs.10.0.1.3:80.inactive", 1},
+                           {"rs.10.0.1.3:80.live", 1}}));
+
+  // Handed over by another worker: decided here like a received packet (its port kept).
+  before = h_->counters();
+  ASSERT_TRUE(h_->hand_over(0, c2v(kVipNat, 40001, 80, kSyn)));
+  EXPECT_EQ(h_->turn(), 1u);
+  EXPECT_EQ(h_->transmitted(1), std::vector<Bytes>{tcp_frame(kRs3Mac, kPort1Mac, kClient, 40001,
+                                                             "10.0.1.3", 80, kSyn)});
+  EXPECT_EQ(WorkerHarness::delta(before, h_->counters()),
+            (kFwd + Counts{{"redirect_in", 1},
+                           {"lb.created", 1},
+                           {"lb.conns", 1},
+                           {"rs.10.0.1.3:80.conns", 1},
+                           {"rs.10.0.1.3:80.inpkts", 1},
+                           {"rs.10.0.1.3:80.inactive", 1},
+                           {"rs.10.0.1.3:80.live", 1}}));
+
+  // A packet handed over that would be handed on again is dropped: no ping-pong.
+  before = h_->counters();
+  ASSERT_TRUE(h_->hand_over(0, foreign));
+  EXPECT_EQ(h_->turn(to_peer), 1u);
+  EXPECT_TRUE(h_->handed_to_peer().empty());
+  EXPECT_EQ(WorkerHarness::delta(before, h_->counters()),
+            (Counts{{"redirect_in", 1}, {"redirect_drops", 1}}));
+  EXPECT_EQ(rte_mempool_in_use_count(h_->pool()), 0u);
+}
+
 }  // namespace
 }  // namespace vsgate

@@ -57,6 +57,9 @@ Json worker_json(const Context& c, const Worker& w) {
           {"forwarded", s.forwarded.get()},
           {"emitted", s.emitted.get()},
           {"emit_no_mbuf", s.emit_no_mbuf.get()},
+          {"redirected", s.redirected.get()},
+          {"redirect_drops", s.redirect_drops.get()},
+          {"redirect_in", s.redirect_in.get()},
           {"dropped", dropped},
           {"dropped_total", s.dropped_total()},
           {"lb", worker_lb_json(c, w)}};
@@ -84,6 +87,9 @@ Result<Json> lcore_stats(const Context& c, const Json&) {
              {"forwarded", t.forwarded},
              {"emitted", t.emitted},
              {"emit_no_mbuf", t.emit_no_mbuf},
+             {"redirected", t.redirected},
+             {"redirect_drops", t.redirect_drops},
+             {"redirect_in", t.redirect_in},
              {"dropped", total_dropped},
              {"dropped_total", t.dropped_total()}};
   const ExceptionPathStats& e = c.exception_path.stats();
