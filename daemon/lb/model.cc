@@ -18,20 +18,6 @@ bool valid_port_name(std::string_view s) {
   return true;
 }
 
-const char* fwd_word(FwdMode m) {
-  switch (m) {
-    case FwdMode::fullnat:
-      return "fullnat";
-    case FwdMode::nat:
-      return "nat";
-    case FwdMode::dr:
-      return "dr";
-    case FwdMode::tunnel:
-      return "tunnel";
-  }
-  return "?";
-}
-
 }  // namespace
 
 std::string_view origin_name(Origin o) { return o == Origin::file ? "file" : "control"; }
@@ -79,7 +65,8 @@ std::vector<Refusal> check_real_spec(const ServiceKey& svc, const RealServerSpec
   if ((fwd == FwdMode::dr || fwd == FwdMode::tunnel) && svc.port.host() != 0 &&
       r.key.port.host() != 0 && r.key.port != svc.port)
     out.push_back({Field::real, ep,
-                   "has port " + std::to_string(r.key.port.host()) + ", but " + fwd_word(fwd) +
+                   "has port " + std::to_string(r.key.port.host()) + ", but " +
+                       std::string(fwd_mode_word(fwd)) +
                        " forwards without changing the destination port: it must be the "
                        "service's (" +
                        std::to_string(svc.port.host()) + ")"});

@@ -51,4 +51,18 @@ std::optional<FwdMode> parse_fwd_mode(std::string_view n) {
   return std::nullopt;
 }
 
+std::string_view fwd_mode_word(FwdMode m) {
+  switch (m) {
+    case FwdMode::fullnat:
+      return "fullnat";
+    case FwdMode::nat:
+      return "nat";
+    case FwdMode::dr:
+      return "dr";
+    case FwdMode::tunnel:
+      return "tunnel";
+  }
+  return "?";
+}
+
 }  // namespace vsgate

@@ -41,5 +41,6 @@ std::string_view fwd_mode_name(FwdMode m);         // "FullNat" "Masq" "Route" "
 std::string_view scheduler_name(SchedulerKind k);  // "rr" "wrr" "lc" "wlc" "sh" "mh"
 std::optional<SchedulerKind> parse_scheduler(std::string_view name);
 std::optional<FwdMode> parse_fwd_mode(std::string_view name);  // fullnat|nat|dr|tunnel (config)
+std::string_view fwd_mode_word(FwdMode m);  // the word parse_fwd_mode takes (config, JSON)
 
 }  // namespace vsgate

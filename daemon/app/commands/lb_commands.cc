@@ -101,7 +101,7 @@ Result<Json> list(const Context& c, const Json& a) {
       total += v;
       reals.push_back({{"rip", r->key.ip.str()},
                        {"rport", r->key.port.host()},
-                       {"fwd", fwd_arg_name(r->fwd)},
+                       {"fwd", std::string(fwd_mode_word(r->fwd))},
                        {"weight", r->weight},
                        {"upper", r->upper},
                        {"lower", r->lower},

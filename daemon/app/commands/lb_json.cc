@@ -4,20 +4,6 @@
 
 namespace vsgate {
 
-const char* fwd_arg_name(FwdMode m) {
-  switch (m) {
-    case FwdMode::fullnat:
-      return "fullnat";
-    case FwdMode::nat:
-      return "nat";
-    case FwdMode::dr:
-      return "dr";
-    case FwdMode::tunnel:
-      return "tunnel";
-  }
-  return "?";
-}
-
 std::string endpoint(uint32_t ip_be, uint16_t port_be) {
   return Ipv4Addr{ip_be}.str() + ":" + std::to_string(__builtin_bswap16(port_be));
 }
@@ -50,7 +36,7 @@ Json connection_json(const ConnRow& r, const LbSnapshot* snapshot) {
           {"laddr",
            r.fwd == FwdMode::fullnat && r.has_out ? endpoint(r.out.dst_ip, r.out.dst_port) : ""},
           {"real", rs ? endpoint(rs->key.ip.be, rs->key.port.be) : ""},
-          {"fwd", fwd_arg_name(r.fwd)}};
+          {"fwd", std::string(fwd_mode_word(r.fwd))}};
 }
 
 }  // namespace vsgate

@@ -11,8 +11,6 @@
 
 namespace vsgate {
 
-// "fullnat", "nat", "dr", "tunnel": as the commands take them.
-const char* fwd_arg_name(FwdMode m);
 // "10.0.0.2:40000" from network-order values.
 std::string endpoint(uint32_t ip_be, uint16_t port_be);
 Json stats_json(const StatsValues& s);
