@@ -49,7 +49,8 @@ if ! cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
   cat "$TMP/cmake.log" >&2
   exit 1
 fi
-run ninja -C "$BUILD_DIR" vsgated vsgatectl  # the tests are built by tests/run_all.sh
+# Everything the demo runs (the tests are built by tests/run_all.sh).
+run ninja -C "$BUILD_DIR" vsgated vsgatectl vsgate-snmp
 for f in "$VSGATED" "$VSGATECTL"; do
   [[ -x "$f" ]] || { echo "demo: $f was not built" >&2; exit 1; }
 done
@@ -137,6 +138,8 @@ snmpwalk "${SNMP[@]}" "$VS_TABLE"
 if [[ -z "$rows" ]]; then
   echo "(no rows after 20 s; vsgate-snmp log:)"
   tail -n 20 "$SUB_LOG"
+  echo "demo: the SNMP subagent served no VSGATE-MIB rows" >&2
+  exit 1
 fi
 stop_pid "$SUB_PID"
 SUB_PID=""
