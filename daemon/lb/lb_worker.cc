@@ -10,17 +10,6 @@
 #include "lb/xmit.h"
 
 namespace vsgate {
-namespace {
-
-// Moves the connection between ActiveConn and InActConn of its real server.
-void count_state_change(RealServerCounters& rc, const TcpStateChange& ch) {
-  if (ch.active_delta == 0) return;
-  rc.active.add(ch.active_delta);
-  rc.inactive.add(-ch.active_delta);
-}
-
-}  // namespace
-
 LbWorker::LbWorker(unsigned worker, unsigned workers, size_t conn_capacity,
                    Mailbox<ToMain>* to_main, RealServerCounterTable& counters,
                    const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots)
@@ -64,52 +53,26 @@ Decision LbWorker::no_neighbour(uint32_t resolve_be) {
   return drop(DropReason::lb_no_neighbour);
 }
 
-[[gnu::always_inline]] inline Decision LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c,
-                                                          Direction dir, const RealServerView& rs,
-                                                          RealServerCounters& rc, const Fib& fib,
-                                                          NextHops& hops) {
+// IPIP to the real server, or "fragmentation needed" to the client when the encapsulated
+// packet would not fit the port's MTU.
+Decision LbWorker::transmit_tunnel(rte_mbuf* m, rte_ipv4_hdr* ip, const RealServerView& rs,
+                                   const Fib& fib, NextHops& hops) {
   const uint32_t len = rte_be_to_cpu_16(ip->total_length);
-  void* l4 = reinterpret_cast<uint8_t*>(ip) + (ip->version_ihl & 0x0f) * 4u;
-  const ConnKey& in = c.in();
-  if (dir == Direction::out) {
-    // Reply from the real server: back to the client, from the VIP.
-    rc.outpkts.inc();
-    rc.outbytes.add(len);
-    rewrite_tuple(ip, l4, in.dst_ip, in.dst_port, in.src_ip, in.src_port);
-    return to_next_hop(m, in.src_ip, fib, hops);
+  const NextHop* nh = fib.route(rs.key.ip.be);
+  if (!nh || !fib.port(nh->port_id).addr_be) return drop(DropReason::lb_no_neighbour);
+  const uint16_t mtu = fib.port(nh->port_id).mtu;
+  if (len + sizeof(rte_ipv4_hdr) > mtu) {
+    // With DF set the client learns the MTU that fits, so path-MTU discovery converges (as
+    // IPVS does); without DF we would have to fragment: counted drop.
+    const uint32_t client = ip->src_addr, vip = ip->dst_addr;
+    if (!make_frag_needed(m, ip, static_cast<uint16_t>(mtu - sizeof(rte_ipv4_hdr)), vip))
+      return drop(DropReason::lb_too_big);
+    counters.frag_needed_sent.inc();
+    return to_next_hop(m, client, fib, hops);
   }
-  rc.inpkts.inc();
-  rc.inbytes.add(len);
-  switch (c.fwd) {
-    case FwdMode::fullnat: {
-      const ConnKey& out = c.out();  // rs -> laddr: we send laddr -> rs
-      rewrite_tuple(ip, l4, out.dst_ip, out.dst_port, out.src_ip, out.src_port);
-      return to_next_hop(m, out.src_ip, fib, hops);
-    }
-    case FwdMode::nat:
-      rewrite_tuple(ip, l4, ip->src_addr, in.src_port, rs.key.ip.be, rs.key.port.be);
-      return to_next_hop(m, rs.key.ip.be, fib, hops);
-    case FwdMode::dr:
-      return to_next_hop(m, rs.key.ip.be, fib, hops);
-    case FwdMode::tunnel: {
-      const NextHop* nh = fib.route(rs.key.ip.be);
-      if (!nh || !fib.port(nh->port_id).addr_be) return drop(DropReason::lb_no_neighbour);
-      const uint16_t mtu = fib.port(nh->port_id).mtu;
-      if (len + sizeof(rte_ipv4_hdr) > mtu) {
-        // With DF set the client learns the MTU that fits, so path-MTU discovery converges (as
-        // IPVS does); without DF we would have to fragment: counted drop.
-        const uint32_t client = ip->src_addr, vip = ip->dst_addr;
-        if (!make_frag_needed(m, ip, static_cast<uint16_t>(mtu - sizeof(rte_ipv4_hdr)), vip))
-          return drop(DropReason::lb_too_big);
-        counters.frag_needed_sent.inc();
-        return to_next_hop(m, client, fib, hops);
-      }
-      if (!encap_ipip(m, fib.port(nh->port_id).addr_be, rs.key.ip.be))
-        return drop(DropReason::lb_too_big);
-      return to_next_hop(m, rs.key.ip.be, fib, hops);
-    }
-  }
-  return drop(DropReason::lb_no_dest);
+  if (!encap_ipip(m, fib.port(nh->port_id).addr_be, rs.key.ip.be))
+    return drop(DropReason::lb_too_big);
+  return to_next_hop(m, rs.key.ip.be, fib, hops);
 }
 
 Decision LbWorker::new_connection(rte_mbuf* m, const PacketMeta& p, const ServiceView& svc,
@@ -229,34 +192,22 @@ Decision LbWorker::pre_routing_ipv4(rte_mbuf* m, const PacketMeta& p, const LbSn
   return lb.is_vip(ip->dst_addr) || lb.is_laddr(ip->dst_addr) ? drop(p.reason) : pass();
 }
 
-Decision LbWorker::process_flow(rte_mbuf* m, const PacketMeta& p, const LbSnapshot& lb,
-                                const Fib& fib, NextHops& hops, uint32_t now) {
+// A new SYN on the tuple of a closing connection (the client reused its port) starts a new
+// connection, scheduled anew, as IPVS's conn_reuse_mode does.
+bool LbWorker::reuse_closing(Conn& c) {
+  const TcpState st = c.tcp_state();
+  if (st != TcpState::time_wait && st != TcpState::close && st != TcpState::close_wait &&
+      st != TcpState::last_ack && st != TcpState::fin_wait)
+    return false;
+  release(c);
+  conns_.erase(&c);
+  return true;
+}
+
+Decision LbWorker::process_no_conn(rte_mbuf* m, const PacketMeta& p, const LbSnapshot& lb,
+                                   const Fib& fib, NextHops& hops, uint32_t now) {
   const ConnTuple& t = p.flow;
   const uint8_t proto = t.proto;
-  const uint8_t tcp_flags = p.tcp_flags;
-  LookupResult r = conns_.lookup(t, p.hash, now);
-  // A new SYN on the tuple of a closing connection (the client reused its port) starts a new
-  // connection, scheduled anew, as IPVS's conn_reuse_mode does.
-  // (tcp_flags is 0 for UDP: the flags decide first, as a bare SYN is rare.)
-  if ((tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) == kTcpSyn && r && r.dir == Direction::in) {
-    const TcpState st = r.conn->tcp_state();
-    if (st == TcpState::time_wait || st == TcpState::close || st == TcpState::close_wait ||
-        st == TcpState::last_ack || st == TcpState::fin_wait) {
-      release(*r.conn);
-      conns_.erase(r.conn);
-      r = LookupResult{};
-    }
-  }
-  if (r) {
-    Conn& c = *r.conn;
-    const RealServerView* rs = lb.real(c.real_server);
-    if (!rs) [[unlikely]]
-      return drop(DropReason::lb_no_dest);
-    c.touch(now);
-    RealServerCounters& rc = rs_counters_.at(worker_, c.real_server);
-    if (proto == IPPROTO_TCP) count_state_change(rc, c.on_tcp_packet(r.dir, tcp_flags));
-    return transmit(m, p.ip, c, r.dir, *rs, rc, fib, hops);
-  }
   // Whether the packet is ours matters only without a connection.
   if (!lb.is_vip(t.dst_ip) && !lb.is_laddr(t.dst_ip)) return pass();
   const ServiceView* svc = lb.find(proto, t.dst_ip, t.dst_port);

@@ -20,7 +20,9 @@
 #include "ipv4/packet.h"
 #include "ipv4/verdict.h"
 #include "lb/core/conn_table.h"
+#include "lb/core/sweep_pacer.h"
 #include "lb/registry.h"
+#include "lb/xmit.h"
 #include "lcore/io_stats.h"
 #include "lcore/mailbox.h"
 #include "lcore/messages.h"
@@ -71,8 +73,16 @@ class LbWorker {
     conns_.prefetch(p.hash);
   }
   void prefetch_conn(const PacketMeta& p) const { conns_.prefetch_entry(p.hash); }
-  // Incremental expiry; call once per loop turn.
+  // Incremental expiry, once per loop turn: the whole table once per kSweepPeriodTicks, at most
+  // kSweepMaxPerTurn entries a turn (lb/core/sweep_pacer.h).
+  void sweep(uint32_t now_ticks) {
+    if (const uint32_t n = sweep_pacer_.due(now_ticks, conns_.capacity()))
+      conns_.sweep(now_ticks, n);
+  }
+  // A sweep of exactly `budget` entries (tests, the benchmark's model of the paced sweep).
   void sweep(uint32_t now_ticks, size_t budget) { conns_.sweep(now_ticks, budget); }
+  static constexpr uint32_t kSweepPeriodTicks = kTicksPerSecond;
+  static constexpr uint32_t kSweepMaxPerTurn = 256;
   void set_timeouts(const Timeouts& t) { conns_.set_timeouts(t); }
 
   // The worker's control step, once per loop turn: applies at most kMessagesPerTurn messages
@@ -96,9 +106,15 @@ class LbWorker {
  private:
   static void on_expire(void* ctx, const Conn& c);
   void release(const Conn& c);
-  // The packet's own fields are in `p`; `ip` is p.ip.
+  // The packet's own fields are in `p`; `ip` is p.ip. Inline (below): the established path
+  // is the hot one, and inlined into the burst loop it saves a call and its register saves.
   Decision process_flow(rte_mbuf* m, const PacketMeta& p, const LbSnapshot& lb, const Fib& fib,
                         NextHops& hops, uint32_t now);
+  // A flow without a connection: a new one, or not ours.
+  Decision process_no_conn(rte_mbuf* m, const PacketMeta& p, const LbSnapshot& lb, const Fib& fib,
+                           NextHops& hops, uint32_t now);
+  // True if `c` was closing and is now released and erased (a SYN reusing its tuple).
+  bool reuse_closing(Conn& c);
   // A valid IPv4 packet that is not a complete TCP/UDP flow: ICMP errors about connections,
   // and what to drop because it is addressed to a VIP or local address.
   Decision pre_routing_ipv4(rte_mbuf* m, const PacketMeta& p, const LbSnapshot& lb, const Fib& fib,
@@ -108,6 +124,14 @@ class LbWorker {
   // `rc` is this worker's counters of the connection's real server `rs`.
   Decision transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c, Direction dir, const RealServerView& rs,
                     RealServerCounters& rc, const Fib& fib, NextHops& hops);
+  Decision transmit_tunnel(rte_mbuf* m, rte_ipv4_hdr* ip, const RealServerView& rs, const Fib& fib,
+                           NextHops& hops);
+  // Moves the connection between ActiveConn and InActConn of its real server.
+  static void count_state_change(RealServerCounters& rc, const TcpStateChange& ch) {
+    if (ch.active_delta == 0) return;
+    rc.active.add(ch.active_delta);
+    rc.inactive.add(-ch.active_delta);
+  }
   SchedState& sched_state(const ServiceView& svc) {
     if (sched_version_[svc.id] != svc.sched_version) [[unlikely]] {
       sched_[svc.id] = initial_sched_state(*svc.sched, worker_, workers_);
@@ -117,7 +141,8 @@ class LbWorker {
   }
   // Egress port and MACs toward `dst_be` (ipv4/next_hop.h). A miss drops the rewritten packet
   // and asks the main lcore to have the neighbour resolved.
-  Decision to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib, NextHops& hops) {
+  [[gnu::always_inline]] Decision to_next_hop(rte_mbuf* m, uint32_t dst_be, const Fib& fib,
+                                              NextHops& hops) {
     uint32_t resolve;
     if (const NextHops::Hop* h = hops.find(dst_be, fib, &resolve)) [[likely]] {
       h->write_macs(m);
@@ -138,6 +163,7 @@ class LbWorker {
 
   unsigned worker_, workers_;
   ConnTable conns_;
+  SweepPacer sweep_pacer_{kSweepPeriodTicks, kSweepMaxPerTurn};
   std::vector<SchedState> sched_;        // by service id
   std::vector<uint64_t> sched_version_;  // by service id: ServiceView::sched_version of sched_
   std::vector<uint32_t> laddr_rr_;       // by service id: next local address to try
@@ -158,5 +184,58 @@ class LbWorker {
   void apply(const ToWorker& m);
   void list_step(uint32_t now_ticks);
 };
+
+[[gnu::always_inline]] inline Decision LbWorker::transmit(rte_mbuf* m, rte_ipv4_hdr* ip, Conn& c,
+                                                          Direction dir, const RealServerView& rs,
+                                                          RealServerCounters& rc, const Fib& fib,
+                                                          NextHops& hops) {
+  const uint32_t len = rte_be_to_cpu_16(ip->total_length);
+  void* l4 = reinterpret_cast<uint8_t*>(ip) + (ip->version_ihl & 0x0f) * 4u;
+  const ConnKey& in = c.in();
+  if (dir == Direction::out) {
+    // Reply from the real server: back to the client, from the VIP.
+    rc.outpkts.inc();
+    rc.outbytes.add(len);
+    rewrite_tuple(ip, l4, in.dst_ip, in.dst_port, in.src_ip, in.src_port);
+    return to_next_hop(m, in.src_ip, fib, hops);
+  }
+  rc.inpkts.inc();
+  rc.inbytes.add(len);
+  switch (c.fwd) {
+    case FwdMode::fullnat: {
+      const ConnKey& out = c.out();  // rs -> laddr: we send laddr -> rs
+      rewrite_tuple(ip, l4, out.dst_ip, out.dst_port, out.src_ip, out.src_port);
+      return to_next_hop(m, out.src_ip, fib, hops);
+    }
+    case FwdMode::nat:
+      rewrite_tuple(ip, l4, ip->src_addr, in.src_port, rs.key.ip.be, rs.key.port.be);
+      return to_next_hop(m, rs.key.ip.be, fib, hops);
+    case FwdMode::dr:
+      return to_next_hop(m, rs.key.ip.be, fib, hops);
+    case FwdMode::tunnel:
+      return transmit_tunnel(m, ip, rs, fib, hops);
+  }
+  return drop(DropReason::lb_no_dest);
+}
+
+[[gnu::always_inline]] inline Decision LbWorker::process_flow(rte_mbuf* m, const PacketMeta& p,
+                                                              const LbSnapshot& lb, const Fib& fib,
+                                                              NextHops& hops, uint32_t now) {
+  const uint8_t tcp_flags = p.tcp_flags;
+  LookupResult r = conns_.lookup(p.flow, p.hash, now);
+  // (tcp_flags is 0 for UDP: the flags decide first, as a bare SYN is rare.)
+  if ((tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) == kTcpSyn && r && r.dir == Direction::in &&
+      reuse_closing(*r.conn)) [[unlikely]]
+    r = LookupResult{};
+  if (!r) return process_no_conn(m, p, lb, fib, hops, now);
+  Conn& c = *r.conn;
+  const RealServerView* rs = lb.real(c.real_server);
+  if (!rs) [[unlikely]]
+    return drop(DropReason::lb_no_dest);
+  c.touch(now);
+  RealServerCounters& rc = rs_counters_.at(worker_, c.real_server);
+  if (p.flow.proto == IPPROTO_TCP) count_state_change(rc, c.on_tcp_packet(r.dir, tcp_flags));
+  return transmit(m, p.ip, c, r.dir, *rs, rc, fib, hops);
+}
 
 }  // namespace vsgate

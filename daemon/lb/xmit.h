@@ -16,8 +16,8 @@ namespace vsgate {
 
 // Rewrites source and destination address/port (network order) of an IPv4 TCP or UDP packet;
 // `l4` points at its TCP/UDP header.
-inline void rewrite_tuple(rte_ipv4_hdr* ip, void* l4, uint32_t src, uint16_t sport, uint32_t dst,
-                          uint16_t dport) {
+[[gnu::always_inline]] inline void rewrite_tuple(rte_ipv4_hdr* ip, void* l4, uint32_t src,
+                                                 uint16_t sport, uint32_t dst, uint16_t dport) {
   // The addresses are in the IPv4 header and in the pseudo-header of the L4 checksum: one
   // change for both. The ports are adjacent at the start of both TCP and UDP headers.
   const uint64_t addrs = csum_delta4(ip->src_addr, src) + csum_delta4(ip->dst_addr, dst);

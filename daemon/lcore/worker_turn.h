@@ -195,7 +195,7 @@ unsigned worker_turn(Worker& w, WorkerTurnState& s, const Decide& decide = {}) {
   for (const uint16_t p : s.tx_ports) s.tx.flush(p);
   work += detail::inject(w);
   if (w.lb) {
-    w.lb->sweep(lb.now_ticks, 64);
+    w.lb->sweep(lb.now_ticks);
     // The one place a worker hears from the main lcore; a listing in progress keeps it busy.
     if (w.lb->serve_control(*w.inbox, lb.now_ticks)) ++work;
   }

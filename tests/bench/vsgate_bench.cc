@@ -110,7 +110,12 @@ struct Options {
   uint32_t reals = 8;
   uint32_t mbufs = 1024;  // in rotation, a multiple of the burst
   uint64_t callgrind = 0;
-  uint32_t sweep = 64;    // entries examined per loop turn, as lcore/worker.cc (0: no sweep)
+  // The expiry sweep is paced by time in the worker (lb/core/sweep_pacer.h): the whole table
+  // once per LbWorker::kSweepPeriodTicks. The benchmark has no real clock to pace it by (under
+  // callgrind time runs ~50 times slower), so it charges the sweep at a modelled packet rate:
+  // capacity / (period x sweep_pps) entries per packet, spread evenly over the loop turns.
+  uint64_t sweep_pps = 4'000'000;
+  int64_t sweep = -1;     // >= 0: exactly this many entries per loop turn instead (0: none)
   bool unstaged = false;  // est-*: decide packets one by one, without staging (a what-if)
   bool what_if = false;   // timed mode: also est-large unstaged
   bool smoke = false;
@@ -430,7 +435,7 @@ void expect_all_forwarded(const Tally& t, uint64_t packets, const std::string& w
 
 class Bench {
  public:
-  Bench(Lab& lab, uint32_t sweep) : lab_(lab), sweep_(sweep) {}
+  Bench(Lab& lab, const Options& o) : lab_(lab), sweep_(o.sweep), sweep_pps_(o.sweep_pps) {}
 
   // Baseline: MAC swap on ACK frames of clients in `order`.
   Run baseline(Order& order, uint64_t packets, bool callgrind = false) {
@@ -499,8 +504,19 @@ class Bench {
         }
       }
     };
+    // Entries of the paced sweep owed per turn of kBurst packets, in units of 1/(period x pps).
+    const uint64_t per_period = sweep_pps_ * LbWorker::kSweepPeriodTicks / kTicksPerSecond;
+    uint64_t owed = 0;
     auto end_turn = [&] {
-      if (sweep_) w.sweep(kNow, sweep_);
+      if (sweep_ >= 0) {
+        if (sweep_) w.sweep(kNow, static_cast<size_t>(sweep_));
+      } else if (per_period) {
+        owed += uint64_t{kBurst} * w.conns().capacity();
+        if (owed >= per_period) {
+          w.sweep(kNow, owed / per_period);
+          owed %= per_period;
+        }
+      }
       w.serve_control(lab_.to_worker(), kNow);
     };
     if (callgrind) CALLGRIND_START_INSTRUMENTATION;
@@ -588,7 +604,8 @@ class Bench {
 
  private:
   Lab& lab_;
-  uint32_t sweep_;
+  int64_t sweep_;
+  uint64_t sweep_pps_;
   std::vector<uint64_t> identity_;  // by client: real-server side address, port, real server
   std::vector<char> evict_;
 };
@@ -713,7 +730,7 @@ int run_callgrind(Lab& lab, const Options& o) {
   }
   if (!RUNNING_ON_VALGRIND)
     std::fprintf(stderr, "vsgate-bench: warning: --callgrind outside valgrind\n");
-  Bench b(lab, o.sweep);
+  Bench b(lab, o);
   const uint64_t n = o.callgrind;
   const std::string& s = o.scenario;
   if (s == "baseline") {
@@ -744,15 +761,19 @@ int run_callgrind(Lab& lab, const Options& o) {
   return 0;
 }
 
+std::string sweep_text(const Options& o) {
+  if (o.sweep >= 0) return "sweep " + std::to_string(o.sweep) + " per turn (what-if)";
+  return "sweep paced at " + std::to_string(o.sweep_pps) + " packets/s";
+}
+
 int run_timed(Lab& lab, const Options& o) {
-  Bench b(lab, o.sweep);
+  Bench b(lab, o);
   const double hz = static_cast<double>(rte_get_tsc_hz());
   std::printf(
       "vsgate-bench: TSC %.3f GHz, %u run(s) per scenario (median reported), burst %u, "
-      "%u mbufs in rotation, %u real servers, %u local addresses (%zu ports), sweep %u "
-      "per turn%s%s\n",
-      hz / 1e9, o.runs, kBurst, lab.ring_len(), o.reals, o.laddrs, lab.lports_total(), o.sweep,
-      o.ip_cksum_good ? ", RX IPv4 checksum flagged good" : "",
+      "%u mbufs in rotation, %u real servers, %u local addresses (%zu ports), %s%s%s\n",
+      hz / 1e9, o.runs, kBurst, lab.ring_len(), o.reals, o.laddrs, lab.lports_total(),
+      sweep_text(o).c_str(), o.ip_cksum_good ? ", RX IPv4 checksum flagged good" : "",
       o.smoke ? ", SMOKE (sizes too small to mean anything)" : "");
   const bool all = o.scenario == "all";
   std::vector<Row> rows;
@@ -848,8 +869,10 @@ void usage() {
       "                    the stages of classify_burst() (what staging gains; not the\n"
       "                    daemon's path)\n"
       "  --unstaged        with --callgrind: est-* decided that way\n"
-      "  --sweep N         connection entries swept per loop turn (default 64 as the worker;\n"
-      "                    0: none, a what-if)\n"
+      "  --sweep-pps R     packet rate per worker at which the paced expiry sweep is charged\n"
+      "                    (default 4000000: capacity / (1 s x R) entries per packet)\n"
+      "  --sweep N         what-if: exactly N entries swept per loop turn instead (64 was the\n"
+      "                    worker's fixed budget before the paced sweep; 0: none)\n"
       "  --smoke           tiny sizes, one run, every output verified (the ctest)\n"
       "  --ip-cksum-offload  mbufs carry RTE_MBUF_F_RX_IP_CKSUM_GOOD, as from a port with RX\n"
       "                    IPv4 checksum offload (default: no flag, checked in software)\n");
@@ -894,7 +917,9 @@ bool parse(int argc, char** argv, Options& o) {
     else if (a == "--what-if")
       o.what_if = true;
     else if (a == "--sweep" && i + 1 < argc)
-      o.sweep = static_cast<uint32_t>(std::atoi(argv[++i]));
+      o.sweep = std::max(0, std::atoi(argv[++i]));
+    else if (a == "--sweep-pps" && i + 1 < argc)
+      o.sweep_pps = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--ip-cksum-offload")
       o.ip_cksum_good = true;
     else if (a == "--smoke")

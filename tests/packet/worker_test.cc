@@ -274,11 +274,45 @@ TEST_F(WorkerTableTest, ExpiryInTheTurnGivesBackCounts) {
                       {"rs.10.0.1.2:8080.live", 1}}}});
   const Counts before = h_->counters();
   h_->set_now(h_->now() + ticks_from_seconds(61));  // SYN_RECV times out after 60 s
-  // The sweep visits 64 slots a turn: the 1,024-slot table in 16 turns.
+  // A jump of the clock beyond a sweep period owes the whole 1,024-slot table, 256 slots a turn
+  // (lb/core/sweep_pacer.h): four turns. Sixteen leave room.
   for (int i = 0; i < 16; ++i) EXPECT_EQ(h_->turn(), 0u);
   EXPECT_EQ(
       WorkerHarness::delta(before, h_->counters()),
       (Counts{{"lb.conns", -1}, {"rs.10.0.1.2:8080.inactive", -1}, {"rs.10.0.1.2:8080.live", -1}}));
+}
+
+// The sweep is paced by the clock, not by loop turns: with the clock moving one tick at a time,
+// a connection nothing looks up leaves the table no earlier than its timeout and at most one
+// sweep period (1 s) after it, and many turns within one tick sweep no more than that tick owes.
+TEST_F(WorkerTableTest, SweepLeavesAnExpiredConnectionWithinOnePeriod) {
+  run({{"SYN", 0, c2v(kVipFullNat, 40001, 80, kSyn), Verdict::forward,
+        tcp_frame(kRs2Mac, kPort1Mac, kLaddr, 1024, "10.0.1.2", 8080, kSyn), 1,
+        kFwd + Counts{{"lb.created", 1},
+                      {"lb.conns", 1},
+                      {"rs.10.0.1.2:8080.conns", 1},
+                      {"rs.10.0.1.2:8080.inpkts", 1},
+                      {"rs.10.0.1.2:8080.inactive", 1},
+                      {"rs.10.0.1.2:8080.live", 1}}}});
+  const uint32_t start = h_->now();
+  const uint32_t expiry = start + ticks_from_seconds(60);  // SYN_RECV times out after 60 s
+  // Up to the timeout, the last 32 ticks one by one, a hundred turns each: the connection stays.
+  for (uint32_t t = start + 1; t < expiry;
+       t = t + 32 < expiry ? std::min(t + 97, expiry - 32) : t + 1) {
+    h_->set_now(t);
+    for (int i = 0; i < 100; ++i) h_->turn();
+    ASSERT_EQ(h_->counters()["lb.conns"], 1) << "gone " << (expiry - t) << " ticks early";
+  }
+  uint32_t gone_after = UINT32_MAX;
+  for (uint32_t d = 0; d <= 2 * kTicksPerSecond; ++d) {
+    h_->set_now(expiry + d);
+    for (int i = 0; i < 100; ++i) h_->turn();
+    if (h_->counters()["lb.conns"] == 0) {
+      gone_after = d;
+      break;
+    }
+  }
+  EXPECT_LE(gone_after, kTicksPerSecond) << "ticks after its timeout";
 }
 
 // Without any service or local address the worker routes (NoHook): transit is forwarded with
