@@ -239,8 +239,8 @@ INSTANTIATE_TEST_SUITE_P(Specs, LbModelTable, ::testing::ValuesIn(kCases), CaseN
 
 TEST(LbModel, KeepsTheIpvsadmMessages) {
   LbModel m;
-  const ServiceKey k{Proto::tcp, *Ipv4Addr::parse("10.0.0.100"), L4Port::from_host(80)};
-  const RealServerKey rk{*Ipv4Addr::parse("10.0.1.11"), L4Port::from_host(80)};
+  const ServiceKey k{Proto::tcp, *IpAddr::parse("10.0.0.100"), L4Port::from_host(80)};
+  const RealServerKey rk{*IpAddr::parse("10.0.1.11"), L4Port::from_host(80)};
   EXPECT_EQ(m.edit_service({k, {}, {}}).message(), "No such service");
   EXPECT_EQ(m.del_service(k).message(), "No such service");
   EXPECT_EQ(m.add_real(k, {rk, {}, {}, {}, {}}, Origin::control).message(), "Service not defined");
@@ -251,14 +251,14 @@ TEST(LbModel, KeepsTheIpvsadmMessages) {
   ASSERT_TRUE(m.add_real(k, {rk, FwdMode::nat, {}, {}, {}}, Origin::control));
   EXPECT_EQ(m.add_real(k, {rk, {}, {}, {}, {}}, Origin::control).message(),
             "Destination already exists");
-  EXPECT_EQ(m.del_laddr(k, *Ipv4Addr::parse("10.0.1.1")).message(), "No such local address");
-  ASSERT_TRUE(m.add_laddr(k, {*Ipv4Addr::parse("10.0.1.1"), "dpdk1"}, Origin::control));
-  EXPECT_EQ(m.add_laddr(k, {*Ipv4Addr::parse("10.0.1.1"), "dpdk1"}, Origin::control).message(),
+  EXPECT_EQ(m.del_laddr(k, *IpAddr::parse("10.0.1.1")).message(), "No such local address");
+  ASSERT_TRUE(m.add_laddr(k, {*IpAddr::parse("10.0.1.1"), "dpdk1"}, Origin::control));
+  EXPECT_EQ(m.add_laddr(k, {*IpAddr::parse("10.0.1.1"), "dpdk1"}, Origin::control).message(),
             "Local address already exists");
   EXPECT_EQ(
-      m.add_real(
-           k, {{*Ipv4Addr::parse("10.0.0.100"), L4Port::from_host(80)}, FwdMode::nat, {}, {}, {}},
-           Origin::control)
+      m.add_real(k,
+                 {{*IpAddr::parse("10.0.0.100"), L4Port::from_host(80)}, FwdMode::nat, {}, {}, {}},
+                 Origin::control)
           .message(),
       "'10.0.0.100:80' is the vip of TCP 10.0.0.100:80 (a real server cannot be the load "
       "balancer itself)");
@@ -276,12 +276,11 @@ TEST(LbModel, KeepsTheIpvsadmMessages) {
 
 TEST(LbModel, RecordsWhereEachObjectCameFrom) {
   LbModel m;
-  const ServiceKey k{Proto::tcp, *Ipv4Addr::parse("10.0.0.100"), L4Port::from_host(80)};
+  const ServiceKey k{Proto::tcp, *IpAddr::parse("10.0.0.100"), L4Port::from_host(80)};
   ASSERT_TRUE(m.add_service({k, SchedulerKind::wrr, {}}, Origin::file, "service.web"));
-  ASSERT_TRUE(m.add_real(k,
-                         {{*Ipv4Addr::parse("10.0.1.11"), L4Port::from_host(80)}, {}, {}, {}, {}},
+  ASSERT_TRUE(m.add_real(k, {{*IpAddr::parse("10.0.1.11"), L4Port::from_host(80)}, {}, {}, {}, {}},
                          Origin::control));
-  ASSERT_TRUE(m.add_laddr(k, {*Ipv4Addr::parse("10.0.1.1"), "dpdk1"}, Origin::file));
+  ASSERT_TRUE(m.add_laddr(k, {*IpAddr::parse("10.0.1.1"), "dpdk1"}, Origin::file));
   const ModelService* s = m.find(k);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->origin, Origin::file);

@@ -9,11 +9,11 @@ namespace vsgate {
 namespace {
 
 ServiceKey svc(const char* vip, uint16_t port) {
-  return {Proto::tcp, *Ipv4Addr::parse(vip), L4Port::from_host(port)};
+  return {Proto::tcp, *IpAddr::parse(vip), L4Port::from_host(port)};
 }
 RealServerSpec real(const char* rip, uint16_t port, FwdMode fwd = FwdMode::nat,
                     uint32_t weight = 1) {
-  return {{*Ipv4Addr::parse(rip), L4Port::from_host(port)}, fwd, weight, {}, {}};
+  return {{*IpAddr::parse(rip), L4Port::from_host(port)}, fwd, weight, {}, {}};
 }
 std::unique_ptr<const LbSnapshot> snapshot(LbRegistry& reg) {
   auto s = reg.snapshot();
@@ -33,8 +33,7 @@ TEST(Registry, AnEditLeavesPublishedSnapshotsAsTheyWere) {
   const uint32_t slot = only_real(reg, k).slot;
   ASSERT_NE(before->real(slot), nullptr);
 
-  RealServerSpec edit{
-      {*Ipv4Addr::parse("10.0.1.2"), L4Port::from_host(80)}, FwdMode::dr, 7, {}, {}};
+  RealServerSpec edit{{*IpAddr::parse("10.0.1.2"), L4Port::from_host(80)}, FwdMode::dr, 7, {}, {}};
   ASSERT_TRUE(reg.edit_real(k, edit).ok());
   auto after = snapshot(reg);
 
@@ -58,7 +57,7 @@ TEST(Registry, SchedulerTablesAreRebuiltOnlyForServicesThatChanged) {
   ASSERT_TRUE(reg.add_real(b, real("10.0.1.3", 80)).ok());
   auto second = snapshot(reg);
   ASSERT_EQ(first->services.size(), 2u);
-  ASSERT_EQ(first->services[0].key, a);
+  ASSERT_EQ(first->services[0].key, to_ipv4(a));
   EXPECT_EQ(first->services[0].sched, second->services[0].sched) << "a is unchanged: same table";
   EXPECT_EQ(first->services[0].sched_version, second->services[0].sched_version);
   EXPECT_NE(first->services[1].sched, second->services[1].sched);
