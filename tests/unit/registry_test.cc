@@ -46,6 +46,35 @@ TEST(Registry, AnEditLeavesPublishedSnapshotsAsTheyWere) {
   EXPECT_NE(before->services.front().sched_version, after->services.front().sched_version);
 }
 
+// The registry takes the family-generic keys and is where they become the workers' compact
+// IPv4 ones: it refuses IPv6 with the model's message, and the snapshot holds the IPv4 keys.
+TEST(Registry, TakesGenericKeysAndPublishesCompactIpv4Ones) {
+  LbRegistry reg(1);
+  EXPECT_NE(reg.add_service({svc("2001:db8::100", 80), SchedulerKind::rr, {}})
+                .message()
+                .find(kIpv6NotSupported),
+            std::string::npos);
+  const ServiceKey k = svc("10.0.0.100", 80);
+  ASSERT_TRUE(reg.add_service({k, SchedulerKind::rr, {}}).ok());
+  EXPECT_NE(reg.add_real(k, real("2001:db8::11", 80)).message().find("address family"),
+            std::string::npos);
+  EXPECT_NE(
+      reg.add_laddr(k, *IpAddr::parse("2001:db8::1"), "dpdk1", 1).message().find("address family"),
+      std::string::npos);
+  ASSERT_TRUE(reg.add_real(k, real("10.0.1.2", 8080)).ok());
+  ASSERT_TRUE(reg.add_laddr(k, *IpAddr::parse("10.0.1.1"), "dpdk1", 1).ok());
+  auto snap = snapshot(reg);
+  ASSERT_EQ(snap->services.size(), 1u);
+  EXPECT_EQ(snap->services[0].key,
+            (Ipv4ServiceKey{Proto::tcp, *Ipv4Addr::parse("10.0.0.100"), L4Port::from_host(80)}));
+  EXPECT_EQ(snap->real(only_real(reg, k).slot)->key,
+            (Ipv4RealServerKey{*Ipv4Addr::parse("10.0.1.2"), L4Port::from_host(8080)}));
+  EXPECT_TRUE(snap->is_vip(Ipv4Addr::parse("10.0.0.100")->be));
+  EXPECT_TRUE(snap->is_laddr(Ipv4Addr::parse("10.0.1.1")->be));
+  EXPECT_EQ(reg.del_laddr(k, *IpAddr::parse("2001:db8::1")).message(), "No such local address");
+  EXPECT_TRUE(reg.del_laddr(k, *IpAddr::parse("10.0.1.1")).ok());
+}
+
 TEST(Registry, SchedulerTablesAreRebuiltOnlyForServicesThatChanged) {
   LbRegistry reg(1);
   const ServiceKey a = svc("10.0.0.100", 80), b = svc("10.0.0.101", 80);
