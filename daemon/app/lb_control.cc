@@ -47,7 +47,7 @@ Status LbControl::apply_config(const std::vector<ServiceConfig>& services) {
       if (auto st = model_.add_real(sc.key, r, Origin::file); !st)
         return make_error(where + st.message());
       if (auto st = registry_.add_real(sc.key, r); !st) return make_error(where + st.message());
-      resolver_.request(rc.key.ip.be);
+      resolver_.request(rc.key.ip.v4().be);  // accepted: IPv4
     }
     VSG_LOG(info, "service %s: %s %s:%u, %zu real server(s)", sc.name.c_str(),
             std::string(proto_name(sc.key.proto)).c_str(), sc.key.vip.str().c_str(),
@@ -94,7 +94,7 @@ Status LbControl::add_real(const ServiceKey& svc, const RealServerSpec& r) {
   }
   on_change_();
   // Resolve it now, so the first connection does not wait for ARP.
-  resolver_.request(r.key.ip.be);
+  resolver_.request(r.key.ip.v4().be);  // accepted: IPv4
   return Ok{};
 }
 
@@ -127,7 +127,7 @@ Status LbControl::add_laddr(const ServiceKey& svc, const LocalAddressSpec& l) {
   return Ok{};
 }
 
-Status LbControl::del_laddr(const ServiceKey& svc, Ipv4Addr ip) {
+Status LbControl::del_laddr(const ServiceKey& svc, const IpAddr& ip) {
   if (auto st = model_.del_laddr(svc, ip); !st) return st;
   if (auto st = registry_.del_laddr(svc, ip); !st) return st;
   on_change_();

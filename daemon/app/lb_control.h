@@ -51,7 +51,7 @@ class LbControl {
   Status edit_real(const ServiceKey& svc, const RealServerSpec& r);
   Status del_real(const ServiceKey& svc, const RealServerKey& r);
   Status add_laddr(const ServiceKey& svc, const LocalAddressSpec& l);
-  Status del_laddr(const ServiceKey& svc, Ipv4Addr ip);
+  Status del_laddr(const ServiceKey& svc, const IpAddr& ip);
   Status set_timeouts(uint32_t tcp_s, uint32_t tcpfin_s, uint32_t udp_s);
   // Counters of one service (or all) start from zero; stats_reset_unix_us() moves on.
   Status zero(const std::optional<ServiceKey>& svc);

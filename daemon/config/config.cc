@@ -170,8 +170,31 @@ bool valid_port_name(std::string_view s) {
 
 std::string proto_word(Proto p) { return p == Proto::tcp ? "tcp" : "udp"; }
 
-std::string endpoint(Ipv4Addr ip, L4Port port) {
-  return ip.str() + ":" + std::to_string(port.host());
+std::string endpoint(const IpAddr& ip, L4Port port) { return Endpoint{ip, port}.str(); }
+
+// A real server's address in its key: "a.b.c.d", "a.b.c.d:PORT", "[IPV6]", "[IPV6]:PORT" or a
+// bare IPv6 address (no port: its colons are its own). The port text is "" when none is given.
+std::optional<std::pair<IpAddr, std::string_view>> split_real_address(std::string_view text) {
+  std::string_view addr = text, port;
+  bool has_port = false;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    addr = text.substr(1, close - 1);
+    std::string_view rest = text.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return std::nullopt;
+    has_port = !rest.empty();
+    if (has_port) port = rest.substr(1);
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    const size_t colon = text.find(':');
+    addr = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    has_port = true;
+  }
+  auto ip = IpAddr::parse(addr);
+  if (!ip || (text.front() == '[' && !ip->is_v6()) || (has_port && port.empty()))
+    return std::nullopt;
+  return std::make_pair(*ip, port);
 }
 
 // A switch: yes/no, also true/false, on/off, 1/0 (lower-cased by the caller).
@@ -759,12 +782,22 @@ class Loader {
     std::string section;                  // "service.NAME" as written
     bool key_ok = false;                  // protocol, vip and port all valid
     bool laddrs_ok = true;                // local_addresses had no error
+    bool vip_parsed = false;              // vip is an address (maybe refused): key.vip holds it
     std::vector<std::string> laddr_text;  // per local address: the entry as written
     std::vector<std::string> real_where;  // per real server: "service.NAME.real_server ADDR"
     std::vector<std::string> real_addr;   // per real server: ADDR[:PORT] as written
     std::vector<std::string> real_value;  // per real server: its value as written
     std::vector<bool> real_fwd_given;     // per real server: a forwarding mode was written
   };
+
+  // The service key the rules of one of its real servers or local addresses (`a`) are checked
+  // against: without a vip (missing or not an address), one of `a`'s family, so that only the
+  // address's own rules speak.
+  static ServiceKey rules_key(const ServiceConfig& svc, bool vip_parsed, const IpAddr& a) {
+    ServiceKey k = svc.key;
+    if (!vip_parsed) k.vip.family = a.family;
+    return k;
+  }
 
   // "real_server" followed by whitespace (and, if valid, an address).
   static bool is_real_server_key(std::string_view k) {
@@ -800,13 +833,15 @@ class Loader {
       missing.emplace_back("protocol");
     }
     if (const std::string* v = find(e, "vip")) {
-      if (auto a = Ipv4Addr::parse(*v); !a) {
+      if (auto a = IpAddr::parse(*v); !a) {
         error(sec + ".vip", *v, "is not an IPv4 address (expected a.b.c.d)");
-      } else if (!service_unicast(*a)) {
-        error(sec + ".vip", *v, kNotUnicast);
+      } else if (const char* no = service_address_refusal(*a)) {  // lb/model.h
+        error(sec + ".vip", *v, no);
+        svc.key.vip = *a;  // its real servers and local addresses are checked against its family
+        meta.vip_parsed = true;
       } else {
         svc.key.vip = *a;
-        vip_ok = true;
+        vip_ok = meta.vip_parsed = true;
       }
     } else {
       missing.emplace_back("vip");
@@ -855,7 +890,7 @@ class Loader {
         continue;
       }
       std::string addr(trim(std::string_view(kv->first).substr(kRealServerKey.size())));
-      auto rs = parse_real_server(where, addr, kv->second, svc, port_ok);
+      auto rs = parse_real_server(where, addr, kv->second, svc, port_ok, meta.vip_parsed);
       if (!rs) continue;
       const RealServerConfig& c = rs->config;
       if (auto [it, inserted] = seen.emplace(c.key, addr); !inserted) {
@@ -882,22 +917,23 @@ class Loader {
     std::string_view rest = trim(text);
     if (rest.empty()) return true;
     bool ok = true;
-    std::set<Ipv4Addr> seen;
+    std::set<IpAddr> seen;
     while (true) {
       size_t comma = rest.find(',');
       std::string_view item = trim(rest.substr(0, comma));
       size_t at = item.find('@');
-      std::optional<Ipv4Addr> ip;
+      std::optional<IpAddr> ip;
       if (item.empty()) {
         error(where, text, "has an empty entry (expected comma-separated ADDR@PORT)");
         ok = false;
       } else if (at == std::string_view::npos || !valid_port_name(trim(item.substr(at + 1))) ||
-                 !(ip = Ipv4Addr::parse(trim(item.substr(0, at))))) {
+                 !(ip = IpAddr::parse(trim(item.substr(0, at))))) {
         error(where, item,
               "is not ADDR@PORT (an IPv4 address and the name of a [port.NAME] section, e.g. "
               "10.0.1.1@dpdk1)");
         ok = false;
-      } else if (auto no = check_laddr_spec({*ip, std::string(trim(item.substr(at + 1)))});
+      } else if (auto no = check_laddr_spec(rules_key(svc, meta.vip_parsed, *ip),
+                                            {*ip, std::string(trim(item.substr(at + 1)))});
                  !no.empty()) {
         error(where, item, no.front().what);  // the model's rules of one local address
         ok = false;
@@ -924,22 +960,22 @@ class Loader {
   std::optional<ParsedRealServer> parse_real_server(const std::string& where,
                                                     const std::string& addr,
                                                     const std::string& value,
-                                                    const ServiceConfig& svc, bool port_ok) {
+                                                    const ServiceConfig& svc, bool port_ok,
+                                                    bool vip_parsed) {
     ParsedRealServer out;
     RealServerConfig& rs = out.config;
     bool ok = true;
-    const size_t colon = addr.find(':');
-    auto ip = Ipv4Addr::parse(std::string_view(addr).substr(0, colon));
+    const auto split = split_real_address(addr);
     std::optional<uint64_t> port;
     std::string why;
-    if (colon != std::string::npos) port = check_uint(addr.substr(colon + 1), 1, 65535, false, why);
-    if (!ip || (colon != std::string::npos && !port)) {
+    if (split && !split->second.empty()) port = check_uint(split->second, 1, 65535, false, why);
+    if (!split || (!split->second.empty() && !port)) {
       error(where, addr,
             "is not a real server address (expected real_server a.b.c.d or a.b.c.d:PORT, PORT "
             "1..65535)");
       ok = false;
     } else {
-      rs.key.ip = *ip;
+      rs.key.ip = split->first;
       rs.key.port = port ? L4Port::from_host(static_cast<uint16_t>(*port)) : svc.key.port;
       if (!port && !port_ok) ok = false;  // its port is the service's, which is invalid
     }
@@ -1015,8 +1051,8 @@ class Loader {
     // The rules of one real server are the model's (lb/model.h): lower <= upper, DR/TUNNEL
     // on the service's port, an address a service can use.
     if (ok)
-      for (const Refusal& no :
-           check_real_spec(svc.key, {rs.key, rs.fwd, rs.weight, rs.upper, rs.lower})) {
+      for (const Refusal& no : check_real_spec(rules_key(svc, vip_parsed, rs.key.ip),
+                                               {rs.key, rs.fwd, rs.weight, rs.upper, rs.lower})) {
         error(where, no.field == Field::real ? addr : no.value, no.what);
         ok = false;
       }

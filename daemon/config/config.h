@@ -50,7 +50,7 @@ struct EalConfig {
 
 // A FULLNAT source address of a service: "ADDR@PORTNAME" in local_addresses.
 struct LocalAddressConfig {
-  Ipv4Addr ip;
+  IpAddr ip;
   std::string port_name;  // a PortConfig::name, spelled as in its [port.NAME] header
 };
 

@@ -5,10 +5,10 @@
 namespace vsgate {
 
 const ServiceView* LbSnapshot::find(uint8_t proto, uint32_t vip_be, uint16_t port_be) const {
-  ServiceKey k{static_cast<Proto>(proto), Ipv4Addr{vip_be}, L4Port{port_be}};
+  Ipv4ServiceKey k{static_cast<Proto>(proto), Ipv4Addr{vip_be}, L4Port{port_be}};
   auto it =
       std::lower_bound(services.begin(), services.end(), k,
-                       [](const ServiceView& v, const ServiceKey& key) { return v.key < key; });
+                       [](const ServiceView& v, const Ipv4ServiceKey& key) { return v.key < key; });
   return it != services.end() && it->key == k ? &*it : nullptr;
 }
 

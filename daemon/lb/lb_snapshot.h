@@ -20,14 +20,14 @@ struct LocalAddress;
 
 // One real server as the workers see it.
 struct RealServerView {
-  RealServerKey key;
+  Ipv4RealServerKey key;
   FwdMode fwd = FwdMode::fullnat;
   uint32_t weight = 0;
   bool present = false;  // false: the slot holds no real server
 };
 
 struct ServiceView {
-  ServiceKey key;
+  Ipv4ServiceKey key;
   uint32_t id = 0;                              // slot of the service's per-worker scheduler state
   uint64_t sched_version = 0;                   // changes whenever `sched` is rebuilt
   uint32_t persistence_ticks = 0;               // 0: no persistence

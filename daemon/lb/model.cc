@@ -5,8 +5,15 @@
 namespace vsgate {
 namespace {
 
-std::string endpoint(Ipv4Addr ip, L4Port port) {
-  return ip.str() + ":" + std::to_string(port.host());
+std::string endpoint(const IpAddr& ip, L4Port port) { return Endpoint{ip, port}.str(); }
+
+std::string family_word(const IpAddr& a) { return a.is_v4() ? "IPv4" : "IPv6"; }
+
+// Why a real server or local address `a` of the other family than the service's VIP is refused.
+std::string other_family(const IpAddr& a, const ServiceKey& svc) {
+  return "is an " + family_word(a) + " address, but the service's vip " + svc.vip.str() + " is " +
+         family_word(svc.vip) +
+         " (a service's real servers and local addresses have its address family)";
 }
 
 bool valid_port_name(std::string_view s) {
@@ -27,9 +34,15 @@ bool service_unicast(Ipv4Addr a) {
   return (h >> 24) != 0 && (h >> 24) != 127 && (h >> 28) < 0xe;
 }
 
+const char* service_address_refusal(const IpAddr& a) {
+  if (a.is_v6()) return kIpv6NotSupported;
+  return service_unicast(a.v4()) ? nullptr : kNotUnicast;
+}
+
 std::vector<Refusal> check_service_spec(const ServiceSpec& s) {
   std::vector<Refusal> out;
-  if (!service_unicast(s.key.vip)) out.push_back({Field::vip, s.key.vip.str(), kNotUnicast});
+  if (const char* no = service_address_refusal(s.key.vip))
+    out.push_back({Field::vip, s.key.vip.str(), no});
   if (s.key.port.host() == 0) out.push_back({Field::port, "0", "is out of range (1..65535)"});
   if (s.persistence_s && *s.persistence_s > kMaxPersistenceS)
     out.push_back({Field::persistence, std::to_string(*s.persistence_s),
@@ -43,7 +56,10 @@ std::vector<Refusal> check_real_spec(const ServiceKey& svc, const RealServerSpec
   const FwdMode fwd = r.fwd.value_or(FwdMode::fullnat);
   const uint32_t weight = r.weight.value_or(1), upper = r.upper.value_or(0),
                  lower = r.lower.value_or(0);
-  if (!service_unicast(r.key.ip)) out.push_back({Field::real, ep, kNotUnicast});
+  if (r.key.ip.family != svc.vip.family)
+    out.push_back({Field::real, ep, other_family(r.key.ip, svc)});
+  else if (const char* no = service_address_refusal(r.key.ip))
+    out.push_back({Field::real, ep, no});
   if (r.key.port.host() == 0) out.push_back({Field::real, ep, "has port 0 (expected 1..65535)"});
   if (weight > kMaxWeight)
     out.push_back({Field::weight, "weight=" + std::to_string(weight),
@@ -73,9 +89,12 @@ std::vector<Refusal> check_real_spec(const ServiceKey& svc, const RealServerSpec
   return out;
 }
 
-std::vector<Refusal> check_laddr_spec(const LocalAddressSpec& l) {
+std::vector<Refusal> check_laddr_spec(const ServiceKey& svc, const LocalAddressSpec& l) {
   std::vector<Refusal> out;
-  if (!service_unicast(l.ip)) out.push_back({Field::laddr, l.ip.str(), kNotUnicast});
+  if (l.ip.family != svc.vip.family)
+    out.push_back({Field::laddr, l.ip.str(), other_family(l.ip, svc)});
+  else if (const char* no = service_address_refusal(l.ip))
+    out.push_back({Field::laddr, l.ip.str(), no});
   if (!valid_port_name(l.port_name))
     out.push_back({Field::port_name, l.port_name,
                    "is not a port name (1..32 letters, digits, '_', '-' or '.')"});
@@ -124,7 +143,7 @@ Status LbModel::refuse(Refusal r, Refusal* why) const {
 }
 
 // The first service that uses `ip` in one of the asked roles, as a refusal of that address.
-std::optional<Refusal> LbModel::address_in_use(Ipv4Addr ip, bool as_vip, bool as_real,
+std::optional<Refusal> LbModel::address_in_use(const IpAddr& ip, bool as_vip, bool as_real,
                                                bool as_laddr) const {
   for (const auto& s : services_) {
     if (as_vip && s.key.vip == ip)
@@ -251,7 +270,7 @@ Status LbModel::add_laddr(const ServiceKey& k, const LocalAddressSpec& spec, Ori
   if (!s) return refuse({Field::service, "", "Service not defined"}, why);
   for (const auto& l : s->laddrs)
     if (l.ip == spec.ip) return refuse({Field::laddr, "", "Local address already exists"}, why);
-  if (auto r = check_laddr_spec(spec); !r.empty()) return refuse(r.front(), why);
+  if (auto r = check_laddr_spec(k, spec); !r.empty()) return refuse(r.front(), why);
   if (port_names_ &&
       std::find(port_names_->begin(), port_names_->end(), spec.port_name) == port_names_->end())
     return refuse({Field::port_name, "", "no such port: " + spec.port_name}, why);
@@ -265,7 +284,7 @@ Status LbModel::add_laddr(const ServiceKey& k, const LocalAddressSpec& spec, Ori
                   why);
   // One port pool per local address, shared by every service that uses it (LbRegistry): it
   // lives on one port.
-  std::vector<Ipv4Addr> distinct;
+  std::vector<IpAddr> distinct;
   for (const auto& o : services_)
     for (const auto& l : o.laddrs) {
       if (l.ip == spec.ip && l.port_name != spec.port_name)
@@ -287,7 +306,7 @@ Status LbModel::add_laddr(const ServiceKey& k, const LocalAddressSpec& spec, Ori
   return Ok{};
 }
 
-Status LbModel::del_laddr(const ServiceKey& k, Ipv4Addr ip) {
+Status LbModel::del_laddr(const ServiceKey& k, const IpAddr& ip) {
   ModelService* s = find_mut(k);
   if (!s) return make_error("Service not defined");
   auto it =

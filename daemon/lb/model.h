@@ -44,7 +44,7 @@ struct RealServerSpec {
   std::optional<uint32_t> weight, upper, lower;
 };
 struct LocalAddressSpec {
-  Ipv4Addr ip;
+  IpAddr ip;
   std::string port_name;
 };
 
@@ -78,12 +78,23 @@ bool service_unicast(Ipv4Addr a);
 inline constexpr const char* kNotUnicast =
     "is not a unicast address a service can use (not 0.0.0.0/8, 127.0.0.0/8, multicast or "
     "240.0.0.0/4)";
+// The vocabulary holds IPv6 (lb/types.h), the data plane forwards IPv4 only: this rule, here
+// only, refuses IPv6 VIPs, real servers and local addresses, whoever asks (the config file,
+// lb.* commands, vsgatectl's ipvsadm syntax).
+inline constexpr const char* kIpv6NotSupported =
+    "is an IPv6 address: IPv6 services are not supported yet (the data plane forwards IPv4 "
+    "only)";
+// Why `a` cannot be a VIP, real server or local address (kIpv6NotSupported, kNotUnicast), or
+// nullptr when it can.
+const char* service_address_refusal(const IpAddr& a);
 
 // Per-object rules, without the rest of the model: every refusal, in field order. A real server
 // is checked complete (its fields merged with the defaults or, for an edit, its current values).
+// A real server or local address of the other address family than its service's VIP is
+// refused as such.
 std::vector<Refusal> check_service_spec(const ServiceSpec& s);
 std::vector<Refusal> check_real_spec(const ServiceKey& svc, const RealServerSpec& complete);
-std::vector<Refusal> check_laddr_spec(const LocalAddressSpec& l);
+std::vector<Refusal> check_laddr_spec(const ServiceKey& svc, const LocalAddressSpec& l);
 std::vector<Refusal> check_timeouts(uint32_t tcp_s, uint32_t tcpfin_s, uint32_t udp_s);
 // The first refusal as a Status (Ok when there is none).
 Status first_refusal(const std::vector<Refusal>& refusals);
@@ -96,7 +107,7 @@ struct ModelReal {
   RealServerSpec spec() const { return {key, fwd, weight, upper, lower}; }
 };
 struct ModelLaddr {
-  Ipv4Addr ip;
+  IpAddr ip;
   std::string port_name;
   Origin origin = Origin::control;
 };
@@ -137,7 +148,7 @@ class LbModel {
   Status del_real(const ServiceKey& svc, const RealServerKey& r);
   Status add_laddr(const ServiceKey& svc, const LocalAddressSpec& l, Origin origin,
                    Refusal* why = nullptr);
-  Status del_laddr(const ServiceKey& svc, Ipv4Addr ip);
+  Status del_laddr(const ServiceKey& svc, const IpAddr& ip);
   // Seconds; 0 keeps the current value (ipvsadm --set).
   Status set_timeouts(uint32_t tcp_s, uint32_t tcpfin_s, uint32_t udp_s);
 
@@ -156,7 +167,7 @@ class LbModel {
  private:
   ModelService* find_mut(const ServiceKey& k);
   Status refuse(Refusal r, Refusal* why) const;
-  std::optional<Refusal> address_in_use(Ipv4Addr ip, bool as_vip, bool as_real,
+  std::optional<Refusal> address_in_use(const IpAddr& ip, bool as_vip, bool as_real,
                                         bool as_laddr) const;
 
   std::vector<ModelService> services_;

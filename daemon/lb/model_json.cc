@@ -18,7 +18,7 @@ Result<ServiceKey> service_key_from_json(const Json& args) {
     k.proto = Proto::udp;
   else
     return make_error("proto must be tcp or udp, not '" + *proto + "'");
-  auto ip = Ipv4Addr::parse(*vip);
+  auto ip = IpAddr::parse(*vip);
   if (!ip) return make_error("illegal virtual server address '" + *vip + "'");
   // 0 is a port the model refuses (for a service to add); absent is a malformed ServiceId.
   if (!port.value() || *port.value() > 65535) return make_error("port must be 1..65535");
@@ -32,7 +32,7 @@ Result<RealServerKey> real_key_from_json(const Json& args, const ServiceKey& svc
   if (!rip) return rip.error();
   auto rport = optional_uint_arg(args, "rport");
   if (!rport) return rport.error();
-  auto ip = Ipv4Addr::parse(*rip);
+  auto ip = IpAddr::parse(*rip);
   if (!ip) return make_error("illegal real server address '" + *rip + "'");
   RealServerKey k{*ip, svc.port};
   if (rport.value()) {
@@ -96,7 +96,7 @@ Result<LocalAddressSpec> laddr_spec_from_json(const Json& a) {
   if (!la) return la.error();
   auto pn = required_string_arg(a, "port_name");
   if (!pn) return pn.error();
-  auto ip = Ipv4Addr::parse(*la);
+  auto ip = IpAddr::parse(*la);
   if (!ip) return make_error("illegal local address '" + *la + "'");
   return LocalAddressSpec{*ip, *pn};
 }
@@ -152,7 +152,7 @@ Status apply_json_command(LbModel& m, const std::string& cmd, const Json& a, Ori
   if (cmd == "lb.laddr.del") {
     auto l = required_string_arg(a, "laddr");
     if (!l) return l.error();
-    auto ip = Ipv4Addr::parse(*l);
+    auto ip = IpAddr::parse(*l);
     if (!ip) return make_error("illegal local address '" + *l + "'");
     return m.del_laddr(k.value(), *ip);
   }

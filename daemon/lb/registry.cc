@@ -246,12 +246,13 @@ Status LbRegistry::del_real(const ServiceKey& k, const RealServerKey& key) {
   return Ok{};
 }
 
-Status LbRegistry::add_laddr(const ServiceKey& k, Ipv4Addr ip, const std::string& port_name,
+Status LbRegistry::add_laddr(const ServiceKey& k, const IpAddr& addr, const std::string& port_name,
                              uint16_t port_id) {
   Service* s = find_mut(k);
   if (!s) return make_error("Service not defined");
   if (k.proto != Proto::tcp && k.proto != Proto::udp) return make_error("bad protocol");
-  if (auto st = first_refusal(check_laddr_spec({ip, port_name})); !st) return st;
+  if (auto st = first_refusal(check_laddr_spec(k, {addr, port_name})); !st) return st;
+  const Ipv4Addr ip = addr.v4();  // IPv4: the model's rules refuse IPv6
   for (const auto& l : s->laddrs)
     if (l->ip == ip) return make_error("Local address already exists");
   // One port pool per local address, shared by every service that uses it: a reply
@@ -304,11 +305,11 @@ void LbRegistry::set_reply_steering(uint16_t port_id,
   steering_[port_id] = std::move(steering);
 }
 
-Status LbRegistry::del_laddr(const ServiceKey& k, Ipv4Addr ip) {
+Status LbRegistry::del_laddr(const ServiceKey& k, const IpAddr& ip) {
   Service* s = find_mut(k);
   if (!s) return make_error("Service not defined");
-  auto it =
-      std::find_if(s->laddrs.begin(), s->laddrs.end(), [&](const auto& l) { return l->ip == ip; });
+  auto it = std::find_if(s->laddrs.begin(), s->laddrs.end(),
+                         [&](const auto& l) { return IpAddr::from_v4(l->ip) == ip; });
   if (it == s->laddrs.end()) return make_error("No such local address");
   // Connections still hold ports of it: keep it (and its slot) for the life of the process.
   retired_laddrs_.push_back(*it);
@@ -343,14 +344,14 @@ Result<std::unique_ptr<const LbSnapshot>> LbRegistry::snapshot() {
   snap->timeouts = timeouts_;
   snap->reals.resize(real_slot_used_.size());
   auto add_real = [&](const RealServer& r) {
-    snap->reals[r.slot] = {r.key, r.fwd, r.weight, true};
+    snap->reals[r.slot] = {to_ipv4(r.key), r.fwd, r.weight, true};
   };
   for (const Retired& t : retired_) add_real(*t.real);
   for (const auto& s : services_) {
     if (!s->sched) {
       std::vector<SchedDest> dests;
       for (const auto& r : s->reals)
-        dests.push_back({r->weight, r->upper, r->lower, sched_identity(r->key)});
+        dests.push_back({r->weight, r->upper, r->lower, sched_identity(to_ipv4(r->key))});
       auto table = SchedulerTable::build(s->scheduler, dests);
       if (!table)
         return make_error(std::string(proto_name(s->key.proto)) + " " + s->key.vip.str() + ":" +
@@ -359,7 +360,7 @@ Result<std::unique_ptr<const LbSnapshot>> LbRegistry::snapshot() {
       s->sched_version = next_sched_version_++;
     }
     ServiceView v;
-    v.key = s->key;
+    v.key = to_ipv4(s->key);
     v.id = s->id;
     v.sched_version = s->sched_version;
     v.persistence_ticks = ticks_from_seconds(s->persistence_s);
@@ -372,7 +373,7 @@ Result<std::unique_ptr<const LbSnapshot>> LbRegistry::snapshot() {
       v.laddrs.push_back(l.get());
       snap->laddrs.push_back(l->ip.be);
     }
-    snap->vips.push_back(s->key.vip.be);
+    snap->vips.push_back(v.key.vip.be);
     snap->services.push_back(std::move(v));
   }
   for (auto* list : {&snap->vips, &snap->laddrs}) {

@@ -93,6 +93,9 @@ struct Service {
   uint64_t sched_version = 0;
 };
 
+// Takes the control side's keys and specs (lb/types.h, lb/model.h) and refuses what the
+// model's rules refuse (IPv6 included); it is where they become the workers' compact IPv4 keys
+// (to_ipv4: LocalAddress::ip, the LbSnapshot views, scheduler identities).
 class LbRegistry {
  public:
   LbRegistry(unsigned workers, uint16_t lport_first = 1024, uint16_t lport_last = 32767);
@@ -104,13 +107,13 @@ class LbRegistry {
   Status add_real(const ServiceKey& svc, const RealServerSpec& r);
   Status edit_real(const ServiceKey& svc, const RealServerSpec& r);
   Status del_real(const ServiceKey& svc, const RealServerKey& r);
-  Status add_laddr(const ServiceKey& svc, Ipv4Addr ip, const std::string& port_name,
+  Status add_laddr(const ServiceKey& svc, const IpAddr& ip, const std::string& port_name,
                    uint16_t port_id);
   // How replies of FULLNAT connections through a port reach the workers; set before local
   // addresses of that port are added. Without it: one worker takes every reply, or for several
   // workers the port space is split (port % workers).
   void set_reply_steering(uint16_t port_id, std::shared_ptr<const ReplySteering> steering);
-  Status del_laddr(const ServiceKey& svc, Ipv4Addr ip);
+  Status del_laddr(const ServiceKey& svc, const IpAddr& ip);
   Status zero(const std::optional<ServiceKey>& svc);
   void set_timeouts(uint32_t tcp_s, uint32_t tcpfin_s, uint32_t udp_s);
   const Timeouts& timeouts() const { return timeouts_; }

@@ -273,20 +273,36 @@ std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max) {
 }
 
 struct AddrPort {
-  std::string addr;  // canonical dotted quad
+  std::string addr;  // canonical: dotted quad, or RFC 5952 for IPv6
   std::optional<uint16_t> port;
 };
 
-// ipvsadm's parse_service for IPv4: "A.B.C.D" or "A.B.C.D:PORT", numeric only (no DNS, no
-// /etc/services).
+// ipvsadm's parse_service: "A.B.C.D", "A.B.C.D:PORT", "[IPV6]", "[IPV6]:PORT" or a bare IPv6
+// address (no port), numeric only (no DNS, no /etc/services). IPv6 parses; whether a service
+// may use it is the daemon's model's to say (lb/model.h).
 std::optional<AddrPort> parse_addr_port(std::string_view text) {
   AddrPort out;
-  size_t colon = text.rfind(':');
-  auto addr = Ipv4Addr::parse(text.substr(0, colon));
-  if (!addr) return std::nullopt;
+  std::string_view addr_text = text, port_text;
+  bool has_port = false;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    addr_text = text.substr(1, close - 1);
+    const std::string_view rest = text.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return std::nullopt;
+    has_port = !rest.empty();
+    if (has_port) port_text = rest.substr(1);
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    const size_t colon = text.find(':');
+    addr_text = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    has_port = true;
+  }
+  auto addr = IpAddr::parse(addr_text);
+  if (!addr || (text.front() == '[' && !addr->is_v6())) return std::nullopt;
   out.addr = addr->str();
-  if (colon != std::string_view::npos) {
-    auto port = parse_uint(text.substr(colon + 1), 65535);
+  if (has_port) {
+    auto port = parse_uint(port_text, 65535);
     if (!port) return std::nullopt;
     out.port = static_cast<uint16_t>(*port);
   }
@@ -467,7 +483,7 @@ Status Parser::apply(const OptionSpec& spec, const std::string& display,
       return set_option(kExact);
     case Tag::laddr: {
       if (auto st = set_option(kLocalAddress); !st) return st;
-      auto addr = Ipv4Addr::parse(*value);
+      auto addr = IpAddr::parse(*value);
       if (!addr) return make_error("illegal local address");
       p_.laddr = addr->str();
       return Ok{};
@@ -782,9 +798,12 @@ std::string fwd_name(const std::string& fwd) {
   return fwd;
 }
 
-uint32_t addr_key(const std::string& text) {
-  auto a = Ipv4Addr::parse(text);
-  return a ? a->host() : 0;
+// IPv4 before IPv6, each numerically (as IpAddr orders them); what does not parse as 0.0.0.0.
+IpAddr addr_key(const std::string& text) { return IpAddr::parse(text).value_or(IpAddr{}); }
+
+// "ADDR:PORT", with IPv6 addresses in brackets as ipvsadm prints them.
+std::string addr_port(const std::string& addr, const std::string& port) {
+  return (addr.find(':') != std::string::npos ? "[" + addr + "]" : addr) + ":" + port;
 }
 
 // ipvsadm's sort orders: services by protocol (TCP 6 before UDP 17), address, port; real
@@ -806,13 +825,13 @@ std::vector<const Json*> sorted(const Json& items, bool sort, bool services) {
 }
 
 std::string service_name(const Json& svc) {
-  std::string name = upper(str(svc, "proto")) + "  " + str(svc, "vip") + ":" + str(svc, "port");
+  std::string name = upper(str(svc, "proto")) + "  " + addr_port(str(svc, "vip"), str(svc, "port"));
   if (name.size() > 33) name.resize(33);  // ipvsadm cuts IPv4 names there
   return name;
 }
 
 std::string real_name(const Json& real) {
-  std::string name = str(real, "rip") + ":" + str(real, "rport");
+  std::string name = addr_port(str(real, "rip"), str(real, "rport"));
   if (name.size() > 28) name.resize(28);
   return name;
 }
@@ -942,7 +961,7 @@ std::string format_laddrs(const Json& services, bool sort) {
   static const Json kEmpty = Json::array();
   for (const Json* svc : sorted(services.is_array() ? services : kEmpty, sort, true)) {
     const Json& laddrs = list(*svc, "laddrs");
-    std::string vname = str(*svc, "vip") + ":" + str(*svc, "port");
+    std::string vname = addr_port(str(*svc, "vip"), str(*svc, "port"));
     out += strf("%-20s %-8zu \n", vname.c_str(), laddrs.size());
     for (const Json& l : laddrs) {
       out += strf("%-20s %-8s %-20s %-10llu %-10llu\n", "", "", str(l, "laddr").c_str(),

@@ -298,17 +298,21 @@ class Lab {
     fib_ = std::move(fib.value());
 
     reg_ = std::make_unique<LbRegistry>(1);
-    const ServiceKey svc{Proto::tcp, test::ip("10.0.0.100"), L4Port::from_host(kVipPort)};
+    const ServiceKey svc{Proto::tcp, IpAddr::from_v4(test::ip("10.0.0.100")),
+                         L4Port::from_host(kVipPort)};
     auto ok = [](const Status& s, const char* what) {
       if (!s.ok()) die("%s", what + (": " + s.message()));
     };
     ok(reg_->add_service({svc, SchedulerKind::rr, 0}), "add_service");
     for (uint32_t i = 0; i < o.reals; ++i)
-      ok(reg_->add_real(svc,
-                        {{real_ip(i), L4Port::from_host(kRealPort)}, FwdMode::fullnat, 1, 0, 0}),
+      ok(reg_->add_real(svc, {{IpAddr::from_v4(real_ip(i)), L4Port::from_host(kRealPort)},
+                              FwdMode::fullnat,
+                              1,
+                              0,
+                              0}),
          "add_real");
     for (uint32_t i = 0; i < o.laddrs; ++i)
-      ok(reg_->add_laddr(svc, laddr_ip(i), "dpdk1", 1), "add_laddr");
+      ok(reg_->add_laddr(svc, IpAddr::from_v4(laddr_ip(i)), "dpdk1", 1), "add_laddr");
     auto snap = reg_->snapshot();
     if (!snap.ok()) die("snapshot: %s", snap.message());
     snap_ = std::move(snap.value());

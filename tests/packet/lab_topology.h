@@ -93,7 +93,7 @@ inline Status add_lab_services(LbRegistry& reg) {
   for (const Status& s : {
            reg.add_service({web, SchedulerKind::rr, 0}),
            reg.add_real(web, real("10.0.1.2", 8080, FwdMode::fullnat)),
-           reg.add_laddr(web, ip(kLaddr), "dpdk1", 1),
+           reg.add_laddr(web, addr(kLaddr), "dpdk1", 1),
            reg.add_service({svc(Proto::tcp, kVipNat, 80), SchedulerKind::rr, 0}),
            reg.add_real(svc(Proto::tcp, kVipNat, 80), real("10.0.1.3", 80, FwdMode::nat)),
            reg.add_service({svc(Proto::tcp, kVipDr, 80), SchedulerKind::rr, 0}),
@@ -102,7 +102,7 @@ inline Status add_lab_services(LbRegistry& reg) {
            reg.add_real(svc(Proto::tcp, kVipTunnel, 80), real("10.0.1.5", 80, FwdMode::tunnel)),
            reg.add_service({dns, SchedulerKind::rr, 0}),
            reg.add_real(dns, real("10.0.1.2", 53, FwdMode::fullnat)),
-           reg.add_laddr(dns, ip(kLaddr), "dpdk1", 1),
+           reg.add_laddr(dns, addr(kLaddr), "dpdk1", 1),
        })
     if (!s.ok()) return s;
   return Ok{};

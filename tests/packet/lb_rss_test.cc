@@ -67,12 +67,15 @@ TEST(LbRss, EachWorkersRepliesComeBackToIt) {
   ASSERT_TRUE(steering.ok()) << steering.message();
   LbRegistry reg(2);
   reg.set_reply_steering(1, *steering);
-  const ServiceKey k{Proto::tcp, test::ip("10.0.0.100"), L4Port::from_host(80)};
+  const ServiceKey k{Proto::tcp, IpAddr::from_v4(test::ip("10.0.0.100")), L4Port::from_host(80)};
   ASSERT_TRUE(reg.add_service({k, SchedulerKind::rr, 0}).ok());
-  ASSERT_TRUE(
-      reg.add_real(k, {{test::ip("10.0.1.77"), L4Port::from_host(8080)}, FwdMode::fullnat, 1, 0, 0})
-          .ok());
-  ASSERT_TRUE(reg.add_laddr(k, test::ip("10.0.1.1"), "dpdk1", 1).ok());
+  ASSERT_TRUE(reg.add_real(k, {{IpAddr::from_v4(test::ip("10.0.1.77")), L4Port::from_host(8080)},
+                               FwdMode::fullnat,
+                               1,
+                               0,
+                               0})
+                  .ok());
+  ASSERT_TRUE(reg.add_laddr(k, IpAddr::from_v4(test::ip("10.0.1.1")), "dpdk1", 1).ok());
   auto snap = reg.snapshot();
   ASSERT_TRUE(snap.ok()) << snap.message();
   std::array<std::unique_ptr<LbWorker>, 2> workers;

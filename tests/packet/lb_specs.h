@@ -8,11 +8,13 @@
 
 namespace vsgate::test {
 
+// An IPv4 address as the registry's interface takes it (lb/types.h).
+inline IpAddr addr(const char* a) { return IpAddr::from_v4(ip(a)); }
 inline ServiceKey svc(Proto p, const char* vip, uint16_t port) {
-  return {p, ip(vip), L4Port::from_host(port)};
+  return {p, addr(vip), L4Port::from_host(port)};
 }
 inline RealServerSpec real(const char* rip, uint16_t port, FwdMode fwd) {
-  return {{ip(rip), L4Port::from_host(port)}, fwd, 1, 0, 0};
+  return {{addr(rip), L4Port::from_host(port)}, fwd, 1, 0, 0};
 }
 
 }  // namespace vsgate::test

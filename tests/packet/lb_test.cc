@@ -263,7 +263,7 @@ TEST_F(LbPacketTest, MissingNeighbourIsRequestedAndCounted) {
   ASSERT_TRUE(
       reg_->add_real(svc(Proto::tcp, "10.0.0.101", 80), real("10.0.1.9", 80, FwdMode::nat)).ok());
   ASSERT_TRUE(reg_->del_real(svc(Proto::tcp, "10.0.0.101", 80),
-                             {test::ip("10.0.1.3"), L4Port::from_host(80)})
+                             {test::addr("10.0.1.3"), L4Port::from_host(80)})
                   .ok());
   auto snap = reg_->snapshot();
   ASSERT_TRUE(snap.ok());
@@ -437,7 +437,7 @@ TEST_F(LbPacketTest, ServicesSharingALocalAddressShareItsPorts) {
   const ServiceKey k = svc(Proto::tcp, "10.0.0.106", 80);
   ASSERT_TRUE(reg_->add_service({k, SchedulerKind::rr, 0}).ok());
   ASSERT_TRUE(reg_->add_real(k, real("10.0.1.2", 8080, FwdMode::fullnat)).ok());
-  ASSERT_TRUE(reg_->add_laddr(k, test::ip("10.0.1.1"), "dpdk1", 1).ok());
+  ASSERT_TRUE(reg_->add_laddr(k, test::addr("10.0.1.1"), "dpdk1", 1).ok());
   auto snap = reg_->snapshot();
   ASSERT_TRUE(snap.ok());
   snap_ = std::move(snap.value());

@@ -121,7 +121,7 @@ class Control {
     RealServerSpec r = real(kReals[rng() % std::size(kReals)], rng() % 2 ? 80 : 8080,
                             static_cast<FwdMode>(rng() % 4));
     r.weight = rng() % 4;
-    const Ipv4Addr laddr = test::ip(kLaddrs[rng() % 2]);
+    const IpAddr laddr = test::addr(kLaddrs[rng() % 2]);
     Status st = Ok{};
     switch (rng() % 10) {
       case 0:

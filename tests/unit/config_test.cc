@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "lb/model.h"  // kIpv6NotSupported
+
 namespace vsgate {
 namespace {
 
@@ -881,6 +883,44 @@ TEST_F(ConfigTest, RealServerDefaults) {
   EXPECT_EQ(rs.weight, 1u);
   EXPECT_EQ(rs.upper, 0u);
   EXPECT_EQ(rs.lower, 0u);
+}
+
+// IPv6 addresses parse (the vocabulary holds them) and reach the model, which refuses them with
+// its one message (lb/model.h): never a syntax error.
+TEST_F(ConfigTest, Ipv6AddressesParseAndTheModelRefusesThem) {
+  auto r = Load("[service.web]\nprotocol = tcp\nvip = 2001:db8::100\nport = 80\n");
+  ExpectSingleError(r, {"service.web.vip", "'2001:db8::100'", kIpv6NotSupported});
+
+  // Mixed families: an IPv6 real server or local address of an IPv4 service.
+  for (const char* real : {"[2001:db8::11]:8080", "[2001:db8::11]", "2001:db8::11"}) {
+    r = Load(std::string(kSvcHead) + "real_server " + real + " = nat\n");
+    ExpectSingleError(r, {"service.web.real_server", real,
+                          "is an IPv6 address, but the service's vip 10.0.0.100 is IPv4"});
+    EXPECT_FALSE(HasError(r, {"is not a real server address"})) << real;
+  }
+  r = Load(std::string(kSvcPort) + kSvcHead + "local_addresses = 2001:db8::1@dpdk1\n");
+  ExpectSingleError(r, {"service.web.local_addresses", "'2001:db8::1@dpdk1'",
+                        "is an IPv6 address, but the service's vip 10.0.0.100 is IPv4"});
+
+  // An IPv6 service: each of its addresses is refused for being IPv6, not for its family.
+  r = Load(std::string(kSvcPort) +
+           "[service.web]\nprotocol = tcp\nvip = 2001:db8::100\nport = 80\n"
+           "local_addresses = 2001:db8::1@dpdk1\nreal_server [2001:db8::11]:8080 = nat\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.errors.size(), 3u) << Dump(r);
+  EXPECT_TRUE(HasError(r, {"service.web.vip", "'2001:db8::100'", kIpv6NotSupported}));
+  EXPECT_TRUE(HasError(r, {"service.web.local_addresses", "2001:db8::1@dpdk1", kIpv6NotSupported}));
+  EXPECT_TRUE(HasError(r, {"service.web.real_server [2001:db8::11]:8080", "'[2001:db8::11]:8080'",
+                           kIpv6NotSupported}));
+
+  // Malformed addresses are still syntax errors.
+  for (const char* bad : {"[2001:db8::11", "[2001:db8::11]8080", "[10.0.1.11]:80",
+                          "[2001:db8::11]:", "2001:db8::zz"}) {
+    r = Load(std::string(kSvcHead) + "real_server " + bad + " = nat\n");
+    ExpectSingleError(r, {"service.web.real_server", "is not a real server address"});
+  }
+  r = Load("[service.web]\nprotocol = tcp\nvip = 2001:db8::zz\nport = 80\n");
+  ExpectSingleError(r, {"service.web.vip", "'2001:db8::zz'", "is not an IPv4 address"});
 }
 
 TEST_F(ConfigTest, ServiceWordsAndKeysAreCaseInsensitive) {

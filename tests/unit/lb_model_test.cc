@@ -49,6 +49,7 @@ struct Case {
   std::vector<Svc> services;
   bool accepted;
   bool warns = false;
+  const char* says = nullptr;  // both ways, the refusal contains this
 };
 
 std::string ini(const std::vector<Svc>& services) {
@@ -65,8 +66,9 @@ std::string ini(const std::vector<Svc>& services) {
       t += "\n";
     }
     for (const Real& r : s.reals) {
-      t += "real_server " + r.rip + (r.rport ? ":" + std::to_string(*r.rport) : "") + " = " +
-           r.edit_fwd.value_or(r.fwd);
+      const bool v6 = r.rip.find(':') != std::string::npos;
+      t += "real_server " + (v6 && r.rport ? "[" + r.rip + "]" : r.rip) +
+           (r.rport ? ":" + std::to_string(*r.rport) : "") + " = " + r.edit_fwd.value_or(r.fwd);
       auto opt = [&t](const char* k, std::optional<uint64_t> v, std::optional<uint64_t> e) {
         if (e) v = e;
         if (v) t += std::string(" ") + k + "=" + std::to_string(*v);
@@ -211,6 +213,20 @@ const Case kCases[] = {
      true},
     {"shared local address on another port",
      {{.laddrs = {{"10.0.1.1", "dpdk1"}}}, {.port = 81, .laddrs = {{"10.0.1.1", "dpdk2"}}}}, false},
+    // IPv6: parsed everywhere, refused by the model until the data plane forwards it
+    {"vip IPv6", {{.vip = "2001:db8::100"}}, false, false, kIpv6NotSupported},
+    {"udp vip IPv6", {{.proto = "udp", .vip = "2001:db8::100", .port = 53}}, false, false, kIpv6NotSupported},
+    {"IPv6 service with IPv6 real servers",
+     {{.vip = "2001:db8::100", .reals = {nat("2001:db8::11"), {.rip = "2001:db8::12", .rport = 8080, .fwd = "nat"}}}},
+     false, false, kIpv6NotSupported},
+    {"IPv6 service with a local address", {{.vip = "2001:db8::100", .laddrs = {{"2001:db8::1"}}}}, false, false, kIpv6NotSupported},
+    {"IPv6 real server of an IPv4 service", {{.reals = {nat("2001:db8::11")}}}, false, false, "address family"},
+    {"IPv6 real server with a port of an IPv4 service",
+     {{.reals = {{.rip = "2001:db8::11", .rport = 8080, .fwd = "nat"}}}}, false, false, "address family"},
+    {"IPv4-mapped IPv6 real server of an IPv4 service", {{.reals = {nat("::ffff:10.0.1.11")}}}, false, false, "address family"},
+    {"IPv6 local address of an IPv4 service", {{.laddrs = {{"2001:db8::1"}}}}, false, false, "address family"},
+    {"IPv6 local address beside an IPv4 one",
+     {{.reals = {{.rip = "10.0.1.11"}}, .laddrs = {{"10.0.1.1"}, {"2001:db8::1"}}}}, false, false, "address family"},
 };
 // clang-format on
 
@@ -224,6 +240,10 @@ TEST_P(LbModelTable, ConfigAndControlAgree) {
   EXPECT_EQ(control.accepted, c.accepted) << "control: " << control.why;
   EXPECT_EQ(file.warns, c.warns) << file.why;
   EXPECT_EQ(control.warns, c.warns) << control.why;
+  if (c.says) {
+    EXPECT_NE(file.why.find(c.says), std::string::npos) << "--check:\n" << file.why;
+    EXPECT_NE(control.why.find(c.says), std::string::npos) << "control: " << control.why;
+  }
 }
 
 std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
@@ -239,8 +259,8 @@ INSTANTIATE_TEST_SUITE_P(Specs, LbModelTable, ::testing::ValuesIn(kCases), CaseN
 
 TEST(LbModel, KeepsTheIpvsadmMessages) {
   LbModel m;
-  const ServiceKey k{Proto::tcp, *Ipv4Addr::parse("10.0.0.100"), L4Port::from_host(80)};
-  const RealServerKey rk{*Ipv4Addr::parse("10.0.1.11"), L4Port::from_host(80)};
+  const ServiceKey k{Proto::tcp, *IpAddr::parse("10.0.0.100"), L4Port::from_host(80)};
+  const RealServerKey rk{*IpAddr::parse("10.0.1.11"), L4Port::from_host(80)};
   EXPECT_EQ(m.edit_service({k, {}, {}}).message(), "No such service");
   EXPECT_EQ(m.del_service(k).message(), "No such service");
   EXPECT_EQ(m.add_real(k, {rk, {}, {}, {}, {}}, Origin::control).message(), "Service not defined");
@@ -251,14 +271,14 @@ TEST(LbModel, KeepsTheIpvsadmMessages) {
   ASSERT_TRUE(m.add_real(k, {rk, FwdMode::nat, {}, {}, {}}, Origin::control));
   EXPECT_EQ(m.add_real(k, {rk, {}, {}, {}, {}}, Origin::control).message(),
             "Destination already exists");
-  EXPECT_EQ(m.del_laddr(k, *Ipv4Addr::parse("10.0.1.1")).message(), "No such local address");
-  ASSERT_TRUE(m.add_laddr(k, {*Ipv4Addr::parse("10.0.1.1"), "dpdk1"}, Origin::control));
-  EXPECT_EQ(m.add_laddr(k, {*Ipv4Addr::parse("10.0.1.1"), "dpdk1"}, Origin::control).message(),
+  EXPECT_EQ(m.del_laddr(k, *IpAddr::parse("10.0.1.1")).message(), "No such local address");
+  ASSERT_TRUE(m.add_laddr(k, {*IpAddr::parse("10.0.1.1"), "dpdk1"}, Origin::control));
+  EXPECT_EQ(m.add_laddr(k, {*IpAddr::parse("10.0.1.1"), "dpdk1"}, Origin::control).message(),
             "Local address already exists");
   EXPECT_EQ(
-      m.add_real(
-           k, {{*Ipv4Addr::parse("10.0.0.100"), L4Port::from_host(80)}, FwdMode::nat, {}, {}, {}},
-           Origin::control)
+      m.add_real(k,
+                 {{*IpAddr::parse("10.0.0.100"), L4Port::from_host(80)}, FwdMode::nat, {}, {}, {}},
+                 Origin::control)
           .message(),
       "'10.0.0.100:80' is the vip of TCP 10.0.0.100:80 (a real server cannot be the load "
       "balancer itself)");
@@ -274,14 +294,66 @@ TEST(LbModel, KeepsTheIpvsadmMessages) {
   EXPECT_EQ(m.udp_timeout_s(), 30u);
 }
 
+TEST(LbModel, RefusesIpv6WithOneMessage) {
+  LbModel m;
+  m.set_port_names({"dpdk1"});
+  const ServiceKey v6{Proto::tcp, *IpAddr::parse("2001:db8::100"), L4Port::from_host(80)};
+  Refusal why;
+  EXPECT_FALSE(m.add_service({v6, {}, {}}, Origin::control, {}, &why));
+  EXPECT_EQ(why.field, Field::vip);
+  EXPECT_EQ(why.message(),
+            "'2001:db8::100' is an IPv6 address: IPv6 services are not supported yet (the data "
+            "plane forwards IPv4 only)");
+  EXPECT_TRUE(m.services().empty());
+  // The rules alone say the same for a real server and a local address of an IPv6 service.
+  const RealServerSpec r6{{*IpAddr::parse("2001:db8::11"), L4Port::from_host(80)}, {}, {}, {}, {}};
+  ASSERT_FALSE(check_real_spec(v6, r6).empty());
+  EXPECT_EQ(check_real_spec(v6, r6).front().message(),
+            std::string("'[2001:db8::11]:80' ") + kIpv6NotSupported);
+  ASSERT_FALSE(check_laddr_spec(v6, {*IpAddr::parse("2001:db8::1"), "dpdk1"}).empty());
+  EXPECT_EQ(check_laddr_spec(v6, {*IpAddr::parse("2001:db8::1"), "dpdk1"}).front().message(),
+            std::string("'2001:db8::1' ") + kIpv6NotSupported);
+
+  // Mixed families: refused as such, and nothing changes.
+  const ServiceKey v4{Proto::tcp, *IpAddr::parse("10.0.0.100"), L4Port::from_host(80)};
+  ASSERT_TRUE(m.add_service({v4, {}, {}}, Origin::control));
+  EXPECT_FALSE(m.add_real(v4, r6, Origin::control, &why));
+  EXPECT_EQ(why.field, Field::real);
+  EXPECT_EQ(why.message(),
+            "'[2001:db8::11]:80' is an IPv6 address, but the service's vip 10.0.0.100 is IPv4 (a "
+            "service's real servers and local addresses have its address family)");
+  EXPECT_FALSE(m.add_laddr(v4, {*IpAddr::parse("2001:db8::1"), "dpdk1"}, Origin::control, &why));
+  EXPECT_EQ(why.field, Field::laddr);
+  EXPECT_EQ(why.message(),
+            "'2001:db8::1' is an IPv6 address, but the service's vip 10.0.0.100 is IPv4 (a "
+            "service's real servers and local addresses have its address family)");
+  EXPECT_TRUE(m.find(v4)->reals.empty());
+  EXPECT_TRUE(m.find(v4)->laddrs.empty());
+  EXPECT_EQ(m.del_laddr(v4, *IpAddr::parse("2001:db8::1")).message(), "No such local address");
+
+  // The JSON commands parse IPv6 and reach the same rule (not a syntax error).
+  EXPECT_EQ(apply_json_command(m, "lb.service.add",
+                               {{"proto", "udp"}, {"vip", "2001:DB8::100"}, {"port", 53}})
+                .message(),
+            std::string("'2001:db8::100' ") + kIpv6NotSupported);
+  EXPECT_EQ(apply_json_command(m, "lb.real.add",
+                               {{"proto", "tcp"},
+                                {"vip", "10.0.0.100"},
+                                {"port", 80},
+                                {"rip", "2001:db8::11"},
+                                {"fwd", "nat"}})
+                .message(),
+            "'[2001:db8::11]:80' is an IPv6 address, but the service's vip 10.0.0.100 is IPv4 (a "
+            "service's real servers and local addresses have its address family)");
+}
+
 TEST(LbModel, RecordsWhereEachObjectCameFrom) {
   LbModel m;
-  const ServiceKey k{Proto::tcp, *Ipv4Addr::parse("10.0.0.100"), L4Port::from_host(80)};
+  const ServiceKey k{Proto::tcp, *IpAddr::parse("10.0.0.100"), L4Port::from_host(80)};
   ASSERT_TRUE(m.add_service({k, SchedulerKind::wrr, {}}, Origin::file, "service.web"));
-  ASSERT_TRUE(m.add_real(k,
-                         {{*Ipv4Addr::parse("10.0.1.11"), L4Port::from_host(80)}, {}, {}, {}, {}},
+  ASSERT_TRUE(m.add_real(k, {{*IpAddr::parse("10.0.1.11"), L4Port::from_host(80)}, {}, {}, {}, {}},
                          Origin::control));
-  ASSERT_TRUE(m.add_laddr(k, {*Ipv4Addr::parse("10.0.1.1"), "dpdk1"}, Origin::file));
+  ASSERT_TRUE(m.add_laddr(k, {*IpAddr::parse("10.0.1.1"), "dpdk1"}, Origin::file));
   const ModelService* s = m.find(k);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->origin, Origin::file);

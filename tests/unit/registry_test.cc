@@ -9,11 +9,11 @@ namespace vsgate {
 namespace {
 
 ServiceKey svc(const char* vip, uint16_t port) {
-  return {Proto::tcp, *Ipv4Addr::parse(vip), L4Port::from_host(port)};
+  return {Proto::tcp, *IpAddr::parse(vip), L4Port::from_host(port)};
 }
 RealServerSpec real(const char* rip, uint16_t port, FwdMode fwd = FwdMode::nat,
                     uint32_t weight = 1) {
-  return {{*Ipv4Addr::parse(rip), L4Port::from_host(port)}, fwd, weight, {}, {}};
+  return {{*IpAddr::parse(rip), L4Port::from_host(port)}, fwd, weight, {}, {}};
 }
 std::unique_ptr<const LbSnapshot> snapshot(LbRegistry& reg) {
   auto s = reg.snapshot();
@@ -33,8 +33,7 @@ TEST(Registry, AnEditLeavesPublishedSnapshotsAsTheyWere) {
   const uint32_t slot = only_real(reg, k).slot;
   ASSERT_NE(before->real(slot), nullptr);
 
-  RealServerSpec edit{
-      {*Ipv4Addr::parse("10.0.1.2"), L4Port::from_host(80)}, FwdMode::dr, 7, {}, {}};
+  RealServerSpec edit{{*IpAddr::parse("10.0.1.2"), L4Port::from_host(80)}, FwdMode::dr, 7, {}, {}};
   ASSERT_TRUE(reg.edit_real(k, edit).ok());
   auto after = snapshot(reg);
 
@@ -45,6 +44,35 @@ TEST(Registry, AnEditLeavesPublishedSnapshotsAsTheyWere) {
   EXPECT_EQ(after->real(slot)->weight, 7u);
   EXPECT_EQ(after->services.front().sched->dests().front().weight, 7u);
   EXPECT_NE(before->services.front().sched_version, after->services.front().sched_version);
+}
+
+// The registry takes the family-generic keys and is where they become the workers' compact
+// IPv4 ones: it refuses IPv6 with the model's message, and the snapshot holds the IPv4 keys.
+TEST(Registry, TakesGenericKeysAndPublishesCompactIpv4Ones) {
+  LbRegistry reg(1);
+  EXPECT_NE(reg.add_service({svc("2001:db8::100", 80), SchedulerKind::rr, {}})
+                .message()
+                .find(kIpv6NotSupported),
+            std::string::npos);
+  const ServiceKey k = svc("10.0.0.100", 80);
+  ASSERT_TRUE(reg.add_service({k, SchedulerKind::rr, {}}).ok());
+  EXPECT_NE(reg.add_real(k, real("2001:db8::11", 80)).message().find("address family"),
+            std::string::npos);
+  EXPECT_NE(
+      reg.add_laddr(k, *IpAddr::parse("2001:db8::1"), "dpdk1", 1).message().find("address family"),
+      std::string::npos);
+  ASSERT_TRUE(reg.add_real(k, real("10.0.1.2", 8080)).ok());
+  ASSERT_TRUE(reg.add_laddr(k, *IpAddr::parse("10.0.1.1"), "dpdk1", 1).ok());
+  auto snap = snapshot(reg);
+  ASSERT_EQ(snap->services.size(), 1u);
+  EXPECT_EQ(snap->services[0].key,
+            (Ipv4ServiceKey{Proto::tcp, *Ipv4Addr::parse("10.0.0.100"), L4Port::from_host(80)}));
+  EXPECT_EQ(snap->real(only_real(reg, k).slot)->key,
+            (Ipv4RealServerKey{*Ipv4Addr::parse("10.0.1.2"), L4Port::from_host(8080)}));
+  EXPECT_TRUE(snap->is_vip(Ipv4Addr::parse("10.0.0.100")->be));
+  EXPECT_TRUE(snap->is_laddr(Ipv4Addr::parse("10.0.1.1")->be));
+  EXPECT_EQ(reg.del_laddr(k, *IpAddr::parse("2001:db8::1")).message(), "No such local address");
+  EXPECT_TRUE(reg.del_laddr(k, *IpAddr::parse("10.0.1.1")).ok());
 }
 
 TEST(Registry, SchedulerTablesAreRebuiltOnlyForServicesThatChanged) {
@@ -58,7 +86,7 @@ TEST(Registry, SchedulerTablesAreRebuiltOnlyForServicesThatChanged) {
   ASSERT_TRUE(reg.add_real(b, real("10.0.1.3", 80)).ok());
   auto second = snapshot(reg);
   ASSERT_EQ(first->services.size(), 2u);
-  ASSERT_EQ(first->services[0].key, a);
+  ASSERT_EQ(first->services[0].key, to_ipv4(a));
   EXPECT_EQ(first->services[0].sched, second->services[0].sched) << "a is unchanged: same table";
   EXPECT_EQ(first->services[0].sched_version, second->services[0].sched_version);
   EXPECT_NE(first->services[1].sched, second->services[1].sched);

@@ -205,10 +205,10 @@ TEST(ReplySteeringPools, RegistryUsesThePortsSteering) {
   LbRegistry reg(2);
   reg.set_reply_steering(3, *s);
   ServiceSpec spec;
-  spec.key = {Proto::tcp, Ipv4Addr{ip("10.0.0.100")}, L4Port{port(80)}};
+  spec.key = {Proto::tcp, IpAddr::from_v4(Ipv4Addr{ip("10.0.0.100")}), L4Port{port(80)}};
   ASSERT_TRUE(reg.add_service(spec).ok());
-  ASSERT_TRUE(reg.add_laddr(spec.key, Ipv4Addr{ip("10.0.1.1")}, "dpdk1", 3).ok());
-  ASSERT_TRUE(reg.add_laddr(spec.key, Ipv4Addr{ip("10.0.1.2")}, "dpdk0", 0).ok());
+  ASSERT_TRUE(reg.add_laddr(spec.key, IpAddr::from_v4(Ipv4Addr{ip("10.0.1.1")}), "dpdk1", 3).ok());
+  ASSERT_TRUE(reg.add_laddr(spec.key, IpAddr::from_v4(Ipv4Addr{ip("10.0.1.2")}), "dpdk0", 0).ok());
   const auto& las = reg.find(spec.key)->laddrs;
   EXPECT_EQ(las[0]->pools[1]->steering().kind(), ReplySteering::Kind::toeplitz);
   const uint16_t lp =

@@ -18,7 +18,7 @@ constexpr SchedulerKind kAllKinds[] = {SchedulerKind::rr,  SchedulerKind::wrr, S
 std::vector<SchedDest> dests_with(std::vector<uint32_t> weights, uint32_t base = 0x0a000001) {
   std::vector<SchedDest> d;
   for (size_t i = 0; i < weights.size(); ++i) {
-    RealServerKey rs{Ipv4Addr::from_host(base + uint32_t(i)), L4Port::from_host(80)};
+    Ipv4RealServerKey rs{Ipv4Addr::from_host(base + uint32_t(i)), L4Port::from_host(80)};
     d.push_back(SchedDest{weights[i], 0, 0, sched_identity(rs)});
   }
   return d;

@@ -151,7 +151,7 @@ Result<Json> laddr_del(const Context& c, const Json& a) {
   if (!k) return k.error();
   auto la = required_string_arg(a, "laddr");
   if (!la) return la.error();
-  auto ip = Ipv4Addr::parse(*la);
+  auto ip = IpAddr::parse(*la);
   if (!ip) return make_error("illegal local address '" + *la + "'");
   if (auto st = c.lb.del_laddr(k.value(), *ip); !st) return st.error();
   return Json::object();

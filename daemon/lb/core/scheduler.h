@@ -25,7 +25,7 @@ struct SchedDest {
 };
 
 // Stable identity of a real server for Maglev: its address and port, in host order.
-constexpr uint64_t sched_identity(const RealServerKey& rs) {
+constexpr uint64_t sched_identity(const Ipv4RealServerKey& rs) {
   return (uint64_t{rs.ip.host()} << 16) | rs.port.host();
 }
 
