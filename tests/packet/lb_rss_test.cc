@@ -9,10 +9,8 @@
 #include <set>
 
 #include "ipv4/classify.h"
+#include "lab_topology.h"
 #include "lb/lb_hook.h"
-#include "lb/lb_worker.h"
-#include "lb/registry.h"
-#include "packet_builder.h"
 
 namespace vsgate {
 namespace {
@@ -24,10 +22,13 @@ constexpr std::array<uint8_t, 40> kRssKey = {
     0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
     0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
     0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
-constexpr const char* kPort0Mac = "02:00:00:00:00:10";
-constexpr const char* kPort1Mac = "02:00:00:00:00:11";
-constexpr const char* kClientMac = "02:00:00:00:00:02";
-constexpr const char* kRsMac = "02:00:00:00:01:02";
+// Shared topology (lab_topology.h), with the real server at 10.0.1.77, not .2: a real server
+// address close to the local address could hide swapped arguments (hash(a, b) and hash(b, a)
+// can agree on the bits that pick the entry).
+using test::lab::kClientMac;
+using test::lab::kPort0Mac;
+using test::lab::kPort1Mac;
+constexpr const char* kRsMac = "02:00:00:00:01:77";
 
 using test::ether;
 
@@ -44,18 +45,16 @@ Bytes tcp(const char* dmac, const char* smac, uint32_t src_be, uint16_t sport, u
 TEST(LbRss, EachWorkersRepliesComeBackToIt) {
   rte_mempool* pool = rte_pktmbuf_pool_create("lbrss", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
   ASSERT_NE(pool, nullptr);
-  auto to_main = Mailbox<ToMain>::create("lbrssr", 64, RingDiscipline::spsc);
-  ASSERT_TRUE(to_main.ok()) << to_main.message();
-  FibInput in;
-  in.addresses = {{*Ipv4Prefix::parse("10.0.0.1/24"), 0}, {*Ipv4Prefix::parse("10.0.1.1/24"), 1}};
-  in.routes = {{*Ipv4Prefix::parse("10.0.0.0/24"), {}, 0},
-               {*Ipv4Prefix::parse("10.0.1.0/24"), {}, 1}};
-  in.neighbours = {{test::ip("10.0.0.2"), test::mac(kClientMac), 0},
-                   {test::ip("10.0.1.77"), test::mac(kRsMac), 1}};
-  in.ports[0] = {true, ether(kPort0Mac), 1500, test::ip("10.0.0.1").be};
-  in.ports[1] = {true, ether(kPort1Mac), 1500, test::ip("10.0.1.1").be};
-  auto fib = Fib::build(in, nullptr);
+  test::lab::FibOptions fo;
+  fo.extra_neighbours = {{test::ip("10.0.1.77"), test::mac(kRsMac), 1}};
+  auto fib = test::lab::make_fib(fo);
   ASSERT_TRUE(fib.ok()) << fib.message();
+  // The registry of two workers; this world's LbWorker is worker 0.
+  test::lab::LbWorldOptions wo;
+  wo.workers = 2;
+  wo.lab_services = false;
+  test::lab::LbWorld world(wo);
+  ASSERT_EQ(world.error, "");
 
   // Port 1 (the local address's port): 128 entries over two queues, queue q polled by worker q,
   // in an irregular order so that a hash over the wrong tuple cannot land right by symmetry.
@@ -65,25 +64,18 @@ TEST(LbRss, EachWorkersRepliesComeBackToIt) {
   std::vector<int> queue_worker = {0, 1};
   auto steering = ReplySteering::toeplitz(kRssKey, reta, queue_worker, 2, true, true);
   ASSERT_TRUE(steering.ok()) << steering.message();
-  LbRegistry reg(2);
+  LbRegistry& reg = *world.reg;
   reg.set_reply_steering(1, *steering);
-  const ServiceKey k{Proto::tcp, IpAddr::from_v4(test::ip("10.0.0.100")), L4Port::from_host(80)};
+  const ServiceKey k = test::svc(Proto::tcp, "10.0.0.100", 80);
   ASSERT_TRUE(reg.add_service({k, SchedulerKind::rr, 0}).ok());
-  ASSERT_TRUE(reg.add_real(k, {{IpAddr::from_v4(test::ip("10.0.1.77")), L4Port::from_host(8080)},
-                               FwdMode::fullnat,
-                               1,
-                               0,
-                               0})
-                  .ok());
-  ASSERT_TRUE(reg.add_laddr(k, IpAddr::from_v4(test::ip("10.0.1.1")), "dpdk1", 1).ok());
-  auto snap = reg.snapshot();
-  ASSERT_TRUE(snap.ok()) << snap.message();
-  std::array<std::unique_ptr<LbWorker>, 2> workers;
-  for (unsigned w = 0; w < 2; ++w) {
-    workers[w] =
-        std::make_unique<LbWorker>(w, 2, 1024, to_main->get(), reg.counters(), reg.laddr_slots());
-    workers[w]->set_timeouts((*snap)->timeouts);
-  }
+  ASSERT_TRUE(reg.add_real(k, test::real("10.0.1.77", 8080, FwdMode::fullnat)).ok());
+  ASSERT_TRUE(reg.add_laddr(k, test::addr(test::lab::kLaddr), "dpdk1", 1).ok());
+  ASSERT_TRUE(world.publish().ok());
+  const auto& snap = world.snap;
+  std::array<LbWorker*, 2> workers{world.worker.get()};
+  LbWorker second(1, 2, 1024, world.to_main.get(), reg.counters(), reg.laddr_slots());
+  second.set_timeouts(snap->timeouts);
+  workers[1] = &second;
 
   std::array<NextHops, 2> hops;
   auto run = [&](unsigned w, const Bytes& frame, uint16_t port, Bytes* out) {
@@ -92,7 +84,7 @@ TEST(LbRss, EachWorkersRepliesComeBackToIt) {
     std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(),
                 frame.size());
     m->port = port;
-    LbHook ctx{workers[w].get(), snap->get(), 1000};
+    LbHook ctx{workers[w], snap.get(), 1000};
     const Decision d = classify(m, **fib, hops[w], ctx);
     auto* b = rte_pktmbuf_mtod(m, uint8_t*);
     if (out) out->assign(b, b + rte_pktmbuf_data_len(m));
@@ -101,8 +93,6 @@ TEST(LbRss, EachWorkersRepliesComeBackToIt) {
   };
 
   const uint32_t client = test::ip("10.0.0.2").be, vip = test::ip("10.0.0.100").be;
-  // 10.0.1.77, not .2: a real server address close to the local address could hide swapped
-  // arguments (hash(a, b) and hash(b, a) can agree on the bits that pick the entry).
   const uint32_t laddr = test::ip("10.0.1.1").be, rip = test::ip("10.0.1.77").be;
   std::set<uint16_t> lports[2];
   for (uint16_t i = 0; i < 200; ++i) {
@@ -136,7 +126,6 @@ TEST(LbRss, EachWorkersRepliesComeBackToIt) {
   }
   EXPECT_EQ(workers[0]->conns().size(), 100u);
   EXPECT_EQ(workers[1]->conns().size(), 100u);
-  workers = {};
   rte_mempool_free(pool);
 }
 

@@ -11,9 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "lb/lb_worker.h"
-#include "lb/registry.h"
-#include "lb_specs.h"
+#include "lab_topology.h"
 #include "lcore/messages.h"
 
 namespace vsgate {
@@ -39,21 +37,24 @@ TEST(Mailbox, FifoAndAFullMailboxIsACountedFailure) {
   EXPECT_FALSE(dup.ok());
 }
 
+// One worker of the shared test topology (lab_topology.h) with a single DR service, so that
+// real-server slot 0 is 10.0.1.2:80.
 class ServeControlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string n = std::to_string(seq_++);
-    auto to_main = Mailbox<ToMain>::create("sct_main" + n, 64, RingDiscipline::spsc);
-    auto inbox = Mailbox<ToWorker>::create("sct_worker" + n, 64, RingDiscipline::spsc);
-    ASSERT_TRUE(to_main.ok() && inbox.ok());
-    to_main_ = std::move(to_main.value());
-    inbox_ = std::move(inbox.value());
-    reg_ = std::make_unique<LbRegistry>(1);
-    ASSERT_TRUE(reg_->add_service({svc(Proto::tcp, "10.0.0.100", 80), SchedulerKind::rr, 0}).ok());
+    test::lab::LbWorldOptions o;
+    o.conn_capacity = kCapacity;
+    o.lab_services = false;
+    world_ = std::make_unique<test::lab::LbWorld>(o);
+    ASSERT_EQ(world_->error, "");
     ASSERT_TRUE(
-        reg_->add_real(svc(Proto::tcp, "10.0.0.100", 80), real("10.0.1.2", 80, FwdMode::dr)).ok());
-    worker_ = std::make_unique<LbWorker>(0, 1, kCapacity, to_main_.get(), reg_->counters(),
-                                         reg_->laddr_slots());
+        world_->reg->add_service({svc(Proto::tcp, "10.0.0.100", 80), SchedulerKind::rr, 0}).ok());
+    ASSERT_TRUE(
+        world_->reg->add_real(svc(Proto::tcp, "10.0.0.100", 80), real("10.0.1.2", 80, FwdMode::dr))
+            .ok());
+    to_main_ = world_->to_main.get();
+    inbox_ = world_->to_worker.get();
+    worker_ = world_->worker.get();
   }
   // Connection i: client 10.1.x.y:i -> VIP, DR (no out key).
   void add_conns(uint32_t n) {
@@ -74,11 +75,10 @@ class ServeControlTest : public ::testing::Test {
 
   static constexpr size_t kCapacity = 4096;
   static constexpr uint32_t kNow = 1000;
-  static inline int seq_ = 0;
-  std::unique_ptr<Mailbox<ToMain>> to_main_;
-  std::unique_ptr<Mailbox<ToWorker>> inbox_;
-  std::unique_ptr<LbRegistry> reg_;
-  std::unique_ptr<LbWorker> worker_;
+  std::unique_ptr<test::lab::LbWorld> world_;
+  Mailbox<ToMain>* to_main_ = nullptr;
+  Mailbox<ToWorker>* inbox_ = nullptr;
+  LbWorker* worker_ = nullptr;
 };
 
 // Whatever object carries them: a generation is applied once, in order; an older or repeated
