@@ -13,7 +13,7 @@
 
 #include "common/flow.h"
 #include "ipv4/csum.h"
-#include "lcore/io_stats.h"
+#include "ipv4/drop_reasons.h"
 
 namespace vsgate {
 
@@ -31,8 +31,8 @@ struct PacketMeta {
   PacketClass cls;
   uint8_t tcp_flags;  // flow, TCP
   // invalid: why. ipv4: for TCP/UDP, what is wrong with L4 (a fragment, a bad header), else
-  // DropReason::count; the load balancer drops such packets if they are addressed to it.
-  DropReason reason;
+  // Ipv4Drop::count; the load balancer drops such packets if they are addressed to it.
+  Ipv4Drop reason;
   rte_ipv4_hdr* ip;  // ipv4 and flow: the checked header, after the Ethernet header
   ConnTuple flow;    // flow
   uint32_t hash;     // flow: set by the pre-routing hook's stage()
@@ -52,32 +52,31 @@ inline bool ipv4_header_sum_ok(const rte_ipv4_hdr* ip, uint32_t ihl) {
 
 // The checks of an IPv4 header before anything else reads the packet. `l3_len` is what the
 // first segment holds after the Ethernet header (headers must be there); the total length is
-// checked against the whole packet. DropReason::count: valid.
-[[gnu::always_inline]] inline DropReason ipv4_check(const rte_mbuf* m, const rte_ipv4_hdr* ip,
-                                                    uint32_t l3_len) {
-  if (l3_len < sizeof(rte_ipv4_hdr)) return DropReason::ipv4_truncated;
+// checked against the whole packet. Ipv4Drop::count: valid.
+[[gnu::always_inline]] inline Ipv4Drop ipv4_check(const rte_mbuf* m, const rte_ipv4_hdr* ip,
+                                                  uint32_t l3_len) {
+  if (l3_len < sizeof(rte_ipv4_hdr)) return Ipv4Drop::truncated;
   const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
   // Version 4 without options, nearly every packet, in one compare.
   if (ip->version_ihl != RTE_IPV4_VHL_DEF) [[unlikely]] {
-    if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr))
-      return DropReason::ipv4_bad_header;
-    if (l3_len < ihl) return DropReason::ipv4_truncated;
+    if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr)) return Ipv4Drop::bad_header;
+    if (l3_len < ihl) return Ipv4Drop::truncated;
   }
   const uint32_t total = rte_be_to_cpu_16(ip->total_length);
-  if (total < ihl) return DropReason::ipv4_bad_header;
-  if (total > m->pkt_len - sizeof(rte_ether_hdr)) return DropReason::ipv4_truncated;
+  if (total < ihl) return Ipv4Drop::bad_header;
+  if (total > m->pkt_len - sizeof(rte_ether_hdr)) return Ipv4Drop::truncated;
   // Trusted when the port checked it (RX offload, netif/port.cc), summed here otherwise.
   if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
       !ipv4_header_sum_ok(ip, ihl))
-    return DropReason::ipv4_bad_checksum;
-  return DropReason::count;
+    return Ipv4Drop::bad_checksum;
+  return Ipv4Drop::count;
 }
 
-// The flow of a TCP or UDP packet whose IPv4 header is checked: DropReason::count if it is
-// complete and sane, else lb_fragment or l4_bad_header.
-inline DropReason parse_flow(const rte_mbuf* m, const rte_ipv4_hdr* ip, PacketMeta& p) {
+// The flow of a TCP or UDP packet whose IPv4 header is checked: Ipv4Drop::count if it is
+// complete and sane, else fragment or l4_bad_header.
+inline Ipv4Drop parse_flow(const rte_mbuf* m, const rte_ipv4_hdr* ip, PacketMeta& p) {
   constexpr uint16_t kFragMask = RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK;
-  if (ip->fragment_offset & rte_cpu_to_be_16(kFragMask)) return DropReason::lb_fragment;
+  if (ip->fragment_offset & rte_cpu_to_be_16(kFragMask)) return Ipv4Drop::fragment;
   const uint8_t proto = ip->next_proto_id;
   const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
   const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - ihl;
@@ -89,7 +88,7 @@ inline DropReason parse_flow(const rte_mbuf* m, const rte_ipv4_hdr* ip, PacketMe
     const uint32_t doff = l4_len >= sizeof(rte_tcp_hdr) ? (tcp->data_off >> 4) * 4u : 0;
     if (l4_len < sizeof(rte_tcp_hdr) || l4_in_seg < sizeof(rte_tcp_hdr) || doff < 20 ||
         doff > l4_len)
-      return DropReason::l4_bad_header;
+      return Ipv4Drop::l4_bad_header;
     p.flow.src_port = tcp->src_port;
     p.flow.dst_port = tcp->dst_port;
     p.tcp_flags = tcp->tcp_flags;
@@ -98,12 +97,12 @@ inline DropReason parse_flow(const rte_mbuf* m, const rte_ipv4_hdr* ip, PacketMe
     const uint32_t ulen = l4_len >= sizeof(rte_udp_hdr) ? rte_be_to_cpu_16(udp->dgram_len) : 0;
     if (l4_len < sizeof(rte_udp_hdr) || l4_in_seg < sizeof(rte_udp_hdr) || ulen < 8 ||
         ulen > l4_len)
-      return DropReason::l4_bad_header;
+      return Ipv4Drop::l4_bad_header;
     p.flow.src_port = udp->src_port;
     p.flow.dst_port = udp->dst_port;
     p.tcp_flags = 0;
   }
-  return DropReason::count;
+  return Ipv4Drop::count;
 }
 
 // Ethernet, the IPv4 header checks and, for TCP and UDP, the flow.
@@ -112,10 +111,10 @@ inline DropReason parse_flow(const rte_mbuf* m, const rte_ipv4_hdr* ip, PacketMe
   p.ip = nullptr;
   if (len < sizeof(rte_ether_hdr)) [[unlikely]] {
     p.cls = PacketClass::invalid;
-    p.reason = DropReason::runt;
+    p.reason = Ipv4Drop::runt;
     return;
   }
-  p.reason = DropReason::count;
+  p.reason = Ipv4Drop::count;
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) [[unlikely]] {
     p.cls = eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) ? PacketClass::arp
@@ -123,8 +122,8 @@ inline DropReason parse_flow(const rte_mbuf* m, const rte_ipv4_hdr* ip, PacketMe
     return;
   }
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  if (const DropReason bad = ipv4_check(m, ip, len - static_cast<uint32_t>(sizeof(rte_ether_hdr)));
-      bad != DropReason::count) [[unlikely]] {
+  if (const Ipv4Drop bad = ipv4_check(m, ip, len - static_cast<uint32_t>(sizeof(rte_ether_hdr)));
+      bad != Ipv4Drop::count) [[unlikely]] {
     p.cls = PacketClass::invalid;
     p.reason = bad;
     return;
@@ -135,7 +134,7 @@ inline DropReason parse_flow(const rte_mbuf* m, const rte_ipv4_hdr* ip, PacketMe
     return;
   }
   p.reason = parse_flow(m, ip, p);
-  p.cls = p.reason == DropReason::count ? PacketClass::flow : PacketClass::ipv4;
+  p.cls = p.reason == Ipv4Drop::count ? PacketClass::flow : PacketClass::ipv4;
 }
 
 }  // namespace vsgate

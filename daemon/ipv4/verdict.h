@@ -18,17 +18,18 @@ enum class Verdict : uint8_t {
 
 struct Decision {
   Verdict verdict;
-  DropReason reason;  // valid when verdict == drop
+  DropId reason;      // verdict == drop: the counter (a module's reason, drop_id()), else kNoDrop
   uint16_t out_port;  // verdict == forward: the port; verdict == redirect: the worker
 };
 
-inline Decision forward_to(uint16_t port) { return {Verdict::forward, DropReason::count, port}; }
-inline Decision punt() { return {Verdict::punt, DropReason::count, 0}; }
-inline Decision drop(DropReason r) { return {Verdict::drop, r, 0}; }
-inline Decision pass() { return {Verdict::pass, DropReason::count, 0}; }
-inline Decision consumed() { return {Verdict::consumed, DropReason::count, 0}; }
-inline Decision redirect_to(uint16_t worker) {
-  return {Verdict::redirect, DropReason::count, worker};
+inline Decision forward_to(uint16_t port) { return {Verdict::forward, kNoDrop, port}; }
+inline Decision punt() { return {Verdict::punt, kNoDrop, 0}; }
+template <DropReasonEnum E>  // Ipv4Drop, LbDrop, ...: the reason of the module that drops
+inline Decision drop(E r) {
+  return {Verdict::drop, drop_id(r), 0};
 }
+inline Decision pass() { return {Verdict::pass, kNoDrop, 0}; }
+inline Decision consumed() { return {Verdict::consumed, kNoDrop, 0}; }
+inline Decision redirect_to(uint16_t worker) { return {Verdict::redirect, kNoDrop, worker}; }
 
 }  // namespace vsgate

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "ipv4/icmp.h"
+#include "lb/drop_reasons.h"
 #include "lb/xmit.h"
 
 namespace vsgate {
@@ -50,7 +51,7 @@ void LbWorker::release(const Conn& c) {
 Decision LbWorker::no_neighbour(uint32_t resolve_be) {
   // The host resolves it for us (main lcore); the connection stays, the sender retransmits.
   if (resolve_be) to_main_->send(ToMain::neighbour_request_msg(resolve_be));  // full: asked again
-  return drop(DropReason::lb_no_neighbour);
+  return drop(LbDrop::no_neighbour);
 }
 
 // IPIP to the real server, or "fragmentation needed" to the client when the encapsulated
@@ -59,19 +60,18 @@ Decision LbWorker::transmit_tunnel(rte_mbuf* m, rte_ipv4_hdr* ip, const RealServ
                                    const Fib& fib, NextHops& hops) {
   const uint32_t len = rte_be_to_cpu_16(ip->total_length);
   const NextHop* nh = fib.route(rs.key.ip.be);
-  if (!nh || !fib.port(nh->port_id).addr_be) return drop(DropReason::lb_no_neighbour);
+  if (!nh || !fib.port(nh->port_id).addr_be) return drop(LbDrop::no_neighbour);
   const uint16_t mtu = fib.port(nh->port_id).mtu;
   if (len + sizeof(rte_ipv4_hdr) > mtu) {
     // With DF set the client learns the MTU that fits, so path-MTU discovery converges (as
     // IPVS does); without DF we would have to fragment: counted drop.
     const uint32_t client = ip->src_addr, vip = ip->dst_addr;
     if (!make_frag_needed(m, ip, static_cast<uint16_t>(mtu - sizeof(rte_ipv4_hdr)), vip))
-      return drop(DropReason::lb_too_big);
+      return drop(LbDrop::too_big);
     counters.frag_needed_sent.inc();
     return to_next_hop(m, client, fib, hops);
   }
-  if (!encap_ipip(m, fib.port(nh->port_id).addr_be, rs.key.ip.be))
-    return drop(DropReason::lb_too_big);
+  if (!encap_ipip(m, fib.port(nh->port_id).addr_be, rs.key.ip.be)) return drop(LbDrop::too_big);
   return to_next_hop(m, rs.key.ip.be, fib, hops);
 }
 
@@ -81,9 +81,9 @@ Decision LbWorker::new_connection(rte_mbuf* m, const PacketMeta& p, const Servic
   const ConnTuple& t = p.flow;
   const uint8_t tcp_flags = p.tcp_flags;
   if (t.proto == IPPROTO_TCP && (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn)
-    return drop(DropReason::lb_tcp_no_conn);
+    return drop(LbDrop::tcp_no_conn);
   const size_t n = svc.reals.size();
-  if (n > loads_.size()) return drop(DropReason::lb_no_dest);
+  if (n > loads_.size()) return drop(LbDrop::no_dest);
   DestLoad* loads = loads_.data();  // preallocated: only the n entries used are written
   const bool need_counts =
       svc.sched->kind() == SchedulerKind::lc || svc.sched->kind() == SchedulerKind::wlc;
@@ -117,7 +117,7 @@ Decision LbWorker::new_connection(rte_mbuf* m, const PacketMeta& p, const Servic
   if (idx < 0)
     idx = pick(*svc.sched, sched_state(svc), std::span<const DestLoad>(loads, n), t.src_ip,
                t.src_port);
-  if (idx < 0) return drop(DropReason::lb_no_dest);
+  if (idx < 0) return drop(LbDrop::no_dest);
   const uint32_t slot = svc.reals[static_cast<size_t>(idx)];
   const RealServerView& rs = lb.reals[slot];
   const FwdMode fwd = rs.fwd;
@@ -145,7 +145,7 @@ Decision LbWorker::new_connection(rte_mbuf* m, const PacketMeta& p, const Servic
       lport = la->pools[worker_]->get(static_cast<Proto>(t.proto), rs.key.ip.be, la->ip.be,
                                       rs.key.port.be);
     }
-    if (!lport) return drop(DropReason::lb_no_local_port);
+    if (!lport) return drop(LbDrop::no_local_port);
     out = {rs.key.ip.be, la->ip.be, rs.key.port.be, lport, t.proto};
     has_out = true;
   } else if (fwd == FwdMode::nat) {
@@ -155,7 +155,7 @@ Decision LbWorker::new_connection(rte_mbuf* m, const PacketMeta& p, const Servic
   Conn* c = conns_.insert(t, has_out ? &out : nullptr, now);
   if (!c) {
     if (la) la->pools[worker_]->put(out.dst_port);
-    return drop(DropReason::lb_conn_table_full);
+    return drop(LbDrop::conn_table_full);
   }
   c->fwd = fwd;
   c->service = svc.id;
@@ -184,8 +184,7 @@ Decision LbWorker::pre_routing_ipv4(rte_mbuf* m, const PacketMeta& p, const LbSn
     if (v.verdict != Verdict::pass) return v;
   }
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
-    if (lb.is_vip(ip->dst_addr) && !fib.is_local(ip->dst_addr))
-      return drop(DropReason::lb_vip_no_service);
+    if (lb.is_vip(ip->dst_addr) && !fib.is_local(ip->dst_addr)) return drop(LbDrop::vip_no_service);
     return pass();
   }
   // TCP or UDP, but a fragment or a bad header (p.reason): ours only if addressed to us.
@@ -214,7 +213,7 @@ Decision LbWorker::process_no_conn(rte_mbuf* m, const PacketMeta& p, const LbSna
   if (!svc) {
     // Traffic to a local address outside any connection belongs to the host (it may share
     // the address); to a VIP it is dropped.
-    if (lb.is_vip(t.dst_ip) && !fib.is_local(t.dst_ip)) return drop(DropReason::lb_vip_no_service);
+    if (lb.is_vip(t.dst_ip) && !fib.is_local(t.dst_ip)) return drop(LbDrop::vip_no_service);
     return pass();
   }
   return new_connection(m, p, *svc, lb, fib, hops, now);
@@ -292,7 +291,7 @@ void LbWorker::rewrite_icmp_error(rte_ipv4_hdr* ip, rte_ipv4_hdr* inner, uint16_
 Decision LbWorker::icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_hdr* inner,
                                       uint16_t* ports, uint8_t* icmp, uint32_t icmp_len, Conn& c,
                                       const RealServerView* rs, const Fib& fib, NextHops& hops) {
-  if (!rs) return drop(DropReason::lb_no_dest);
+  if (!rs) return drop(LbDrop::no_dest);
   auto& rc = rs_counters_.at(worker_, c.real_server);
   rc.inpkts.inc();
   rc.inbytes.add(rte_be_to_cpu_16(ip->total_length));
@@ -315,11 +314,11 @@ Decision LbWorker::icmp_error_to_real(rte_mbuf* m, rte_ipv4_hdr* ip, rte_ipv4_hd
       if (!nh || !fib.port(nh->port_id).addr_be ||
           len + sizeof(rte_ipv4_hdr) > fib.port(nh->port_id).mtu ||
           !encap_ipip(m, fib.port(nh->port_id).addr_be, rs->key.ip.be))
-        return drop(DropReason::lb_too_big);
+        return drop(LbDrop::too_big);
       return to_next_hop(m, rs->key.ip.be, fib, hops);
     }
   }
-  return drop(DropReason::lb_no_dest);
+  return drop(LbDrop::no_dest);
 }
 
 bool LbWorker::serve_control(Mailbox<ToWorker>& inbox, uint32_t now) {

@@ -21,6 +21,7 @@
 #include "ipv4/verdict.h"
 #include "lb/core/conn_table.h"
 #include "lb/core/sweep_pacer.h"
+#include "lb/drop_reasons.h"
 #include "lb/registry.h"
 #include "lb/xmit.h"
 #include "lcore/io_stats.h"
@@ -215,7 +216,7 @@ class LbWorker {
     case FwdMode::tunnel:
       return transmit_tunnel(m, ip, rs, fib, hops);
   }
-  return drop(DropReason::lb_no_dest);
+  return drop(LbDrop::no_dest);
 }
 
 [[gnu::always_inline]] inline Decision LbWorker::process_flow(rte_mbuf* m, const PacketMeta& p,
@@ -231,7 +232,7 @@ class LbWorker {
   Conn& c = *r.conn;
   const RealServerView* rs = lb.real(c.real_server);
   if (!rs) [[unlikely]]
-    return drop(DropReason::lb_no_dest);
+    return drop(LbDrop::no_dest);
   c.touch(now);
   RealServerCounters& rc = rs_counters_.at(worker_, c.real_server);
   if (p.flow.proto == IPPROTO_TCP) count_state_change(rc, c.on_tcp_packet(r.dir, tcp_flags));

@@ -5,8 +5,11 @@
 
 #include <array>
 #include <atomic>
+#include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 namespace vsgate {
 
@@ -22,28 +25,75 @@ class Counter {
   std::atomic<uint64_t> v_{0};
 };
 
-enum class DropReason : uint8_t {
-  runt,               // frame shorter than an Ethernet header
-  ipv4_truncated,     // frame shorter than the IPv4 header or its total length
-  ipv4_bad_header,    // version != 4, IHL < 5, total length < header length
-  ipv4_bad_checksum,  // header checksum wrong
-  l4_bad_header,      // TCP/UDP to a VIP or local address: truncated, bad data offset/length
-  lb_fragment,        // IP fragment to a VIP or local address (per-worker tables cannot follow)
-  lb_vip_no_service,  // to a VIP, but no service on that protocol/port
-  lb_tcp_no_conn,     // TCP without SYN and without a connection
-  lb_no_dest,         // no real server available (all weight 0 or overloaded)
-  lb_conn_table_full,
-  lb_no_local_port,  // FULLNAT: local addresses and ports exhausted
-  lb_no_neighbour,   // DR/TUNNEL/LB next hop not resolved yet (resolution requested)
-  lb_too_big,        // TUNNEL: encapsulated packet exceeds the port MTU
-  count
+// Drop reasons. lcore/ counts drops without knowing why modules drop: each module that drops
+// packets declares its own reasons (an enum, documented there) and specialises DropReasonSet
+// for it with the names users see and the id of its first reason. An id indexes the worker's
+// drop counters; drop_id() is a constant offset, so counting a drop is one increment, as for
+// any other counter. The sets follow one another (ipv4/drop_reasons.h, then lb/drop_reasons.h,
+// each starting where the one it includes ends), and the control plane assembles their names
+// in id order for output (app/drop_reasons.h).
+enum class DropId : uint8_t {};
+inline constexpr size_t kMaxDropReasons = 32;  // the counters per worker, over all modules
+inline constexpr DropId kNoDrop{0xff};         // in a Decision whose verdict is not drop
+static_assert(kMaxDropReasons <= static_cast<size_t>(kNoDrop));
+
+// Specialised by the module that owns E, next to E:
+//   template <> struct DropReasonSet<E> {
+//     static constexpr size_t first = ...;  // the id of E's first reason
+//     static constexpr std::array<std::string_view, size_t(E::count)> names{...};
+//   };
+// E's reasons are 0 .. count-1, the ids first .. first+count-1.
+template <class E>
+struct DropReasonSet;
+
+template <class E>
+concept DropReasonEnum = std::is_enum_v<E> && requires {
+  { DropReasonSet<E>::first } -> std::convertible_to<size_t>;
+  { DropReasonSet<E>::names.size() } -> std::convertible_to<size_t>;
 };
-inline constexpr std::array<std::string_view, static_cast<size_t>(DropReason::count)>
-    kDropReasonNames{
-        "runt",          "ipv4_truncated",     "ipv4_bad_header",   "ipv4_bad_checksum",
-        "l4_bad_header", "lb_fragment",        "lb_vip_no_service", "lb_tcp_no_conn",
-        "lb_no_dest",    "lb_conn_table_full", "lb_no_local_port",  "lb_no_neighbour",
-        "lb_too_big"};
+
+// One past E's last id: where the next module's set starts.
+template <DropReasonEnum E>
+inline constexpr size_t kDropReasonsEnd = DropReasonSet<E>::first + DropReasonSet<E>::names.size();
+
+// A set is sound if it has a name per reason and fits the counters.
+template <DropReasonEnum E>
+consteval bool drop_reason_set_fits() {
+  return DropReasonSet<E>::names.size() == static_cast<size_t>(E::count) &&
+         kDropReasonsEnd<E> <= kMaxDropReasons;
+}
+
+template <DropReasonEnum E>
+constexpr DropId drop_id(E r) {
+  static_assert(drop_reason_set_fits<E>(), "a name per reason, ids below kMaxDropReasons");
+  return static_cast<DropId>(DropReasonSet<E>::first + static_cast<size_t>(r));
+}
+
+template <DropReasonEnum E>
+constexpr std::string_view drop_name(E r) {
+  return DropReasonSet<E>::names[static_cast<size_t>(r)];
+}
+
+// The names of the given sets in id order, for output: the sets must follow one another from
+// id 0, without a gap or an overlap, and each name must be unique and not empty (else this is
+// not a constant expression and the build fails).
+template <DropReasonEnum... Es>
+consteval auto drop_reason_names() {
+  std::array<std::string_view, (DropReasonSet<Es>::names.size() + ...)> out{};
+  size_t next = 0;
+  auto append = [&](size_t first, const auto& names) {
+    if (first != next) throw "drop reason sets must follow one another from id 0";
+    for (std::string_view n : names) {
+      if (n.empty()) throw "a drop reason without a name";
+      for (size_t i = 0; i < next; ++i)
+        if (out[i] == n) throw "two drop reasons with one name";
+      out[next++] = n;
+    }
+  };
+  (append(DropReasonSet<Es>::first, DropReasonSet<Es>::names), ...);
+  if (next > kMaxDropReasons) throw "drop reasons exceed kMaxDropReasons";
+  return out;
+}
 
 inline constexpr unsigned kMaxRxQueuesPerWorker = 16;
 
@@ -64,9 +114,13 @@ struct alignas(64) WorkerStats {
   Counter redirect_drops;  // that worker's redirect ring was full, or a redirect bounced
   Counter redirect_in;     // received from other workers and decided here
   std::array<Counter, kMaxRxQueuesPerWorker> rx_queue_packets;
-  std::array<Counter, static_cast<size_t>(DropReason::count)> dropped;
+  std::array<Counter, kMaxDropReasons> dropped;  // by DropId
 
-  void drop(DropReason r) { dropped[static_cast<size_t>(r)].inc(); }
+  void drop(DropId id) { dropped[static_cast<size_t>(id)].inc(); }
+  template <DropReasonEnum E>
+  void drop(E r) {
+    drop(drop_id(r));
+  }
   uint64_t dropped_total() const {
     uint64_t t = 0;
     for (const auto& c : dropped) t += c.get();
@@ -80,7 +134,7 @@ struct WorkerTotals {
   uint64_t rx_iterations = 0, rx_packets = 0, rx_bursts = 0, tx_packets = 0, tx_drops = 0,
            punted = 0, punt_drops = 0, injected = 0, inject_drops = 0, forwarded = 0, emitted = 0,
            emit_no_mbuf = 0, redirected = 0, redirect_drops = 0, redirect_in = 0;
-  std::array<uint64_t, static_cast<size_t>(DropReason::count)> dropped{};
+  std::array<uint64_t, kMaxDropReasons> dropped{};  // by DropId
   uint64_t dropped_total() const {
     uint64_t t = 0;
     for (auto d : dropped) t += d;

@@ -48,6 +48,7 @@
 #define VSGATE_HAVE_CALLGRIND 0
 #endif
 
+#include "app/drop_reasons.h"
 #include "ipv4/classify.h"
 #include "ipv4/csum.h"
 #include "lb/lb_hook.h"
@@ -182,12 +183,12 @@ inline void restore(rte_mbuf* m, const Template& t, uint32_t k) {
 
 struct Tally {
   uint64_t verdicts[6] = {};  // by Verdict
-  uint64_t drops[static_cast<size_t>(DropReason::count)] = {};
+  uint64_t drops[kDropReasonNames.size()] = {};
   uint64_t forwarded() const { return verdicts[static_cast<size_t>(Verdict::forward)]; }
   std::string describe() const {
     std::string s = "forward " + std::to_string(verdicts[0]) + ", punt " +
                     std::to_string(verdicts[1]) + ", drop " + std::to_string(verdicts[2]);
-    for (size_t r = 0; r < static_cast<size_t>(DropReason::count); ++r)
+    for (size_t r = 0; r < kDropReasonNames.size(); ++r)
       if (drops[r])
         s += " [" + std::string(kDropReasonNames[r]) + " " + std::to_string(drops[r]) + "]";
     return s;
@@ -255,7 +256,7 @@ inline void mac_swap(rte_mbuf* const* pkts, unsigned n, Decision* out) {
     const rte_ether_addr t = eth->dst_addr;
     eth->dst_addr = eth->src_addr;
     eth->src_addr = t;
-    out[i] = {Verdict::forward, DropReason::count, pkts[i]->port};
+    out[i] = {Verdict::forward, kNoDrop, pkts[i]->port};
   }
 }
 

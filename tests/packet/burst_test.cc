@@ -16,6 +16,7 @@
 
 #include "ipv4/classify.h"
 #include "lab_topology.h"
+#include "lb/drop_reasons.h"
 #include "lb/lb_hook.h"
 #include "lb/lb_worker.h"
 #include "lb/registry.h"
@@ -327,7 +328,7 @@ TEST_F(BurstTest, NextHopCacheFollowsTheFib) {
   EXPECT_EQ(out_mac(r[0]), "02:00:00:00:01:22");
   r = decide({ack}, w, *gone, 1000, true);
   ASSERT_EQ(static_cast<int>(r[0].d.verdict), static_cast<int>(Verdict::drop));
-  EXPECT_EQ(r[0].d.reason, DropReason::lb_no_neighbour);
+  EXPECT_EQ(r[0].d.reason, drop_id(LbDrop::no_neighbour));
   r = decide({ack}, w, *fib, 1000, false);
   EXPECT_EQ(out_mac(r[0]), "02:00:00:00:01:02");
 }

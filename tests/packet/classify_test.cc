@@ -96,7 +96,7 @@ Bytes forwarded(PacketBuilder b, const char* dst_mac, const char* src_mac) {
 }
 
 struct Case {
-  Case(std::string n, Bytes in, Verdict v, DropReason r = DropReason::count, uint16_t port = 0,
+  Case(std::string n, Bytes in, Verdict v, DropId r = kNoDrop, uint16_t port = 0,
        std::optional<Bytes> out = std::nullopt)
       : name(std::move(n)),
         input(std::move(in)),
@@ -107,15 +107,15 @@ struct Case {
   std::string name;
   Bytes input;
   Verdict verdict;
-  DropReason reason = DropReason::count;
+  DropId reason = kNoDrop;
   uint16_t out_port = 0;
   std::optional<Bytes> output;  // forwarded frame
 };
 
 std::vector<Case> cases() {
   std::vector<Case> c;
-  c.push_back({"runt frame", Bytes(10, 0xff), Verdict::drop, DropReason::runt});
-  c.push_back({"empty frame", Bytes{}, Verdict::drop, DropReason::runt});
+  c.push_back({"runt frame", Bytes(10, 0xff), Verdict::drop, drop_id(Ipv4Drop::runt)});
+  c.push_back({"empty frame", Bytes{}, Verdict::drop, drop_id(Ipv4Drop::runt)});
   c.push_back({"arp request for our address goes to the host",
                PacketBuilder()
                    .eth("ff:ff:ff:ff:ff:ff", kClientMac, RTE_ETHER_TYPE_ARP)
@@ -143,12 +143,12 @@ std::vector<Case> cases() {
   c.push_back({"limited broadcast", from_client("255.255.255.255").build(), Verdict::punt});
   c.push_back({"multicast", from_client("224.0.0.5").build(), Verdict::punt});
   c.push_back({"transit to a connected neighbour", from_client("10.0.1.2").build(),
-               Verdict::forward, DropReason::count, 1,
+               Verdict::forward, kNoDrop, 1,
                forwarded(from_client("10.0.1.2"), kServerMac, kPort1Mac)});
   c.push_back({"transit through a gateway", from_client("192.168.7.9").build(), Verdict::forward,
-               DropReason::count, 1, forwarded(from_client("192.168.7.9"), kRouterMac, kPort1Mac)});
+               kNoDrop, 1, forwarded(from_client("192.168.7.9"), kRouterMac, kPort1Mac)});
   c.push_back({"transit with ttl 2 still forwarded", from_client("10.0.1.2", 2).build(),
-               Verdict::forward, DropReason::count, 1,
+               Verdict::forward, kNoDrop, 1,
                forwarded(from_client("10.0.1.2", 2), kServerMac, kPort1Mac)});
   c.push_back(
       {"ttl 1 expires here: host answers", from_client("10.0.1.2", 1).build(), Verdict::punt});
@@ -162,58 +162,58 @@ std::vector<Case> cases() {
     // Ethernet minimum-size padding must not travel on: output is trimmed to the IP length.
     PacketBuilder in = from_client("10.0.1.2", 64, "10.0.0.2", 4);
     Bytes expect = forwarded(in, kServerMac, kPort1Mac);
-    c.push_back({"ethernet padding trimmed", in.pad_to(60).build(), Verdict::forward,
-                 DropReason::count, 1, expect});
+    c.push_back(
+        {"ethernet padding trimmed", in.pad_to(60).build(), Verdict::forward, kNoDrop, 1, expect});
   }
   {
     PacketBuilder in;
     in.eth(kPort0Mac, kClientMac, RTE_ETHER_TYPE_IPV4)
         .ipv4("10.0.0.2", "10.0.1.2", 64, IPPROTO_ICMP, 16, Bytes{0x94, 0x04, 0x00, 0x00})
         .icmp_echo(1, 1, 8);
-    c.push_back({"transit with ip options", in.build(), Verdict::forward, DropReason::count, 1,
+    c.push_back({"transit with ip options", in.build(), Verdict::forward, kNoDrop, 1,
                  forwarded(in, kServerMac, kPort1Mac)});
   }
   c.push_back({"ipv4 header cut short", from_client("10.0.1.2").truncate(14 + 12).build(),
-               Verdict::drop, DropReason::ipv4_truncated});
+               Verdict::drop, drop_id(Ipv4Drop::truncated)});
   c.push_back({"ipv4 total length beyond the frame",
                from_client("10.0.1.2").truncate(14 + 20 + 10).build(), Verdict::drop,
-               DropReason::ipv4_truncated});
+               drop_id(Ipv4Drop::truncated)});
   {
     PacketBuilder b = from_client("10.0.1.2");
     b.ip_hdr()->version_ihl = 0x44;
     b.fix_ipv4_checksum();
-    c.push_back({"ihl below 5", b.build(), Verdict::drop, DropReason::ipv4_bad_header});
+    c.push_back({"ihl below 5", b.build(), Verdict::drop, drop_id(Ipv4Drop::bad_header)});
   }
   {
     PacketBuilder b = from_client("10.0.1.2");
     b.ip_hdr()->version_ihl = 0x65;
     b.fix_ipv4_checksum();
-    c.push_back(
-        {"version 6 in an ipv4 ethertype", b.build(), Verdict::drop, DropReason::ipv4_bad_header});
+    c.push_back({"version 6 in an ipv4 ethertype", b.build(), Verdict::drop,
+                 drop_id(Ipv4Drop::bad_header)});
   }
   {
     PacketBuilder b = from_client("10.0.1.2");
     b.ip_hdr()->version_ihl = 0x4f;  // 60-byte header in a frame that has 20 + 64
     c.push_back({"options longer than the frame", b.truncate(14 + 40).build(), Verdict::drop,
-                 DropReason::ipv4_truncated});
+                 drop_id(Ipv4Drop::truncated)});
   }
   {
     PacketBuilder b = from_client("10.0.1.2");
     b.ip_hdr()->total_length = rte_cpu_to_be_16(12);
     b.fix_ipv4_checksum();
     c.push_back({"total length below header length", b.build(), Verdict::drop,
-                 DropReason::ipv4_bad_header});
+                 drop_id(Ipv4Drop::bad_header)});
   }
   {
     PacketBuilder b = from_client("10.0.1.2");
     b.ip_hdr()->hdr_checksum ^= 0x0101;
-    c.push_back({"bad header checksum", b.build(), Verdict::drop, DropReason::ipv4_bad_checksum});
+    c.push_back({"bad header checksum", b.build(), Verdict::drop, drop_id(Ipv4Drop::bad_checksum)});
   }
   {
     PacketBuilder b = from_client("10.0.0.1");
     b.ip_hdr()->hdr_checksum ^= 0x0101;
     c.push_back({"bad checksum to our own address is dropped, not punted", b.build(), Verdict::drop,
-                 DropReason::ipv4_bad_checksum});
+                 drop_id(Ipv4Drop::bad_checksum)});
   }
   return c;
 }

@@ -8,6 +8,7 @@
 
 #include <optional>
 
+#include "app/drop_reasons.h"
 #include "ipv4/classify.h"
 #include "lab_topology.h"
 #include "lb/lb_hook.h"
@@ -75,11 +76,11 @@ class LbPacketTest : public ::testing::Test {
     EXPECT_EQ(o.d.out_port, out_port);
     EXPECT_EQ(o.frame, out);
   }
-  void expect_drop(const Bytes& in, uint16_t in_port, DropReason r) {
+  template <DropReasonEnum E>
+  void expect_drop(const Bytes& in, uint16_t in_port, E r) {
     Out o = run(in, in_port);
     ASSERT_EQ(static_cast<int>(o.d.verdict), static_cast<int>(Verdict::drop));
-    EXPECT_EQ(kDropReasonNames[static_cast<size_t>(o.d.reason)],
-              kDropReasonNames[static_cast<size_t>(r)]);
+    EXPECT_EQ(drop_reason_name(o.d.reason), drop_name(r));
   }
   const RealServer& rs(const char* vip, uint16_t port) {
     return *reg_->find(svc(Proto::tcp, vip, port))->reals.front();
@@ -173,9 +174,9 @@ TEST_F(LbPacketTest, UdpFullNatKeepsAbsentChecksumAbsent) {
 
 TEST_F(LbPacketTest, DropsAreCountedByReason) {
   expect_drop(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 81, kSyn), 0,
-              DropReason::lb_vip_no_service);
+              LbDrop::vip_no_service);
   expect_drop(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 80, kAck), 0,
-              DropReason::lb_tcp_no_conn);
+              LbDrop::tcp_no_conn);
   {
     PacketBuilder b;
     b.eth(kPort0Mac, kClientMac, RTE_ETHER_TYPE_IPV4)
@@ -183,7 +184,7 @@ TEST_F(LbPacketTest, DropsAreCountedByReason) {
         .tcp(40000, 80, kSyn);
     b.ip_hdr()->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG);
     b.fix_ipv4_checksum();
-    expect_drop(b.build(), 0, DropReason::lb_fragment);
+    expect_drop(b.build(), 0, Ipv4Drop::fragment);
   }
   {
     // The IP length covers only 10 bytes of the TCP header.
@@ -191,12 +192,12 @@ TEST_F(LbPacketTest, DropsAreCountedByReason) {
     b.eth(kPort0Mac, kClientMac, RTE_ETHER_TYPE_IPV4)
         .ipv4("10.0.0.2", "10.0.0.100", 64, IPPROTO_TCP, 10)
         .raw(Bytes(10, 0));
-    expect_drop(b.build(), 0, DropReason::l4_bad_header);
+    expect_drop(b.build(), 0, Ipv4Drop::l4_bad_header);
   }
   for (uint8_t doff : {uint8_t{4}, uint8_t{15}}) {
     Bytes f = tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.100", 80, kSyn);
     f[14 + 20 + 12] = static_cast<uint8_t>(doff << 4);  // data offset below 5 / beyond the packet
-    expect_drop(f, 0, DropReason::l4_bad_header);
+    expect_drop(f, 0, Ipv4Drop::l4_bad_header);
   }
   {
     Bytes f = PacketBuilder()
@@ -206,7 +207,7 @@ TEST_F(LbPacketTest, DropsAreCountedByReason) {
                   .build();
     f[14 + 20 + 4] = 0;  // UDP length 0
     f[14 + 20 + 5] = 0;
-    expect_drop(f, 0, DropReason::l4_bad_header);
+    expect_drop(f, 0, Ipv4Drop::l4_bad_header);
   }
   EXPECT_EQ(worker_->conns().size(), 0u) << "no drop creates a connection";
 }
@@ -269,7 +270,7 @@ TEST_F(LbPacketTest, MissingNeighbourIsRequestedAndCounted) {
   ASSERT_TRUE(snap.ok());
   snap_ = std::move(snap.value());
   expect_drop(tcp(kPort0Mac, kClientMac, "10.0.0.2", 40000, "10.0.0.101", 80, kSyn), 0,
-              DropReason::lb_no_neighbour);
+              LbDrop::no_neighbour);
   ToMain m;
   ASSERT_EQ(to_main_->receive(&m, 1), 1u);
   EXPECT_EQ(m.kind, ToMain::Kind::neighbour_request);
@@ -401,7 +402,7 @@ TEST_F(LbPacketTest, TunnelTooBigAnswersFragmentationNeeded) {
   EXPECT_EQ(worker_->counters.frag_needed_sent.get(), 1u);
   // Without DF the packet would need fragmenting, which we do not do: a counted drop (the
   // connection exists already; the DF packet created it).
-  expect_drop(big(false), 0, DropReason::lb_too_big);
+  expect_drop(big(false), 0, LbDrop::too_big);
 }
 
 TEST_F(LbPacketTest, ClientPortReusedAfterCloseIsScheduledAnew) {

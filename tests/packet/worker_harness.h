@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "app/drop_reasons.h"
 #include "lab_topology.h"
 #include "lcore/snapshot.h"
 #include "lcore/worker.h"
@@ -285,7 +286,7 @@ class WorkerHarness {
     put("redirected", static_cast<int64_t>(s.redirected.get()));
     put("redirect_drops", static_cast<int64_t>(s.redirect_drops.get()));
     put("redirect_in", static_cast<int64_t>(s.redirect_in.get()));
-    for (size_t r = 0; r < s.dropped.size(); ++r)
+    for (size_t r = 0; r < kDropReasonNames.size(); ++r)
       put("drop." + std::string(kDropReasonNames[r]), static_cast<int64_t>(s.dropped[r].get()));
     const LbWorker& lb = *world_.worker;
     put("lb.conns", lb.counters.conns.get());

@@ -32,7 +32,10 @@ struct Row {
 
 const Counts kFwd{{"forwarded", 1}, {"tx_packets", 1}};
 const Counts kPunt{{"punted", 1}};
-Counts dropped(DropReason r) { return {{"drop." + std::string(kDropReasonNames[size_t(r)]), 1}}; }
+template <DropReasonEnum E>
+Counts dropped(E r) {
+  return {{"drop." + std::string(drop_name(r)), 1}};
+}
 
 class WorkerTableTest : public ::testing::Test {
  protected:
@@ -210,18 +213,18 @@ TEST_F(WorkerTableTest, DropsAndMalformedFrames) {
   truncated.resize(30);
   run({
       {"no service on that port", 0, c2v(kVipFullNat, 40000, 81, kSyn), Verdict::drop, std::nullopt,
-       0, dropped(DropReason::lb_vip_no_service)},
+       0, dropped(LbDrop::vip_no_service)},
       {"TCP without SYN and without a connection", 0, c2v(kVipFullNat, 40000, 80, kAck),
-       Verdict::drop, std::nullopt, 0, dropped(DropReason::lb_tcp_no_conn)},
+       Verdict::drop, std::nullopt, 0, dropped(LbDrop::tcp_no_conn)},
       {"fragment to a VIP", 0, frag.build(), Verdict::drop, std::nullopt, 0,
-       dropped(DropReason::lb_fragment)},
+       dropped(Ipv4Drop::fragment)},
       {"TCP data offset below 5", 0, doff, Verdict::drop, std::nullopt, 0,
-       dropped(DropReason::l4_bad_header)},
+       dropped(Ipv4Drop::l4_bad_header)},
       {"bad IPv4 header checksum", 0, bad_csum, Verdict::drop, std::nullopt, 0,
-       dropped(DropReason::ipv4_bad_checksum)},
+       dropped(Ipv4Drop::bad_checksum)},
       {"truncated inside the IPv4 header", 0, truncated, Verdict::drop, std::nullopt, 0,
-       dropped(DropReason::ipv4_truncated)},
-      {"runt", 0, Bytes(10, 0xee), Verdict::drop, std::nullopt, 0, dropped(DropReason::runt)},
+       dropped(Ipv4Drop::truncated)},
+      {"runt", 0, Bytes(10, 0xee), Verdict::drop, std::nullopt, 0, dropped(Ipv4Drop::runt)},
       {"TCP to the host's own address: the host's", 0, c2v(kPort0Addr, 40000, 22, kSyn),
        Verdict::punt, std::nullopt, 0, kPunt},
       {"IPv6: the host's", 0,

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "ipv4/drop_reasons.h"
+
 namespace vsgate {
 namespace {
 
@@ -26,9 +28,9 @@ TEST(IoStats, SumOverWorkers) {
   a->forwarded.add(7);
   b->punted.add(3);
   b->punt_drops.inc();
-  a->drop(DropReason::runt);
-  b->drop(DropReason::runt);
-  b->drop(DropReason::ipv4_bad_checksum);
+  a->drop(Ipv4Drop::runt);
+  b->drop(Ipv4Drop::runt);
+  b->drop(Ipv4Drop::bad_checksum);
   std::vector<const WorkerStats*> all{a.get(), b.get()};
   const WorkerTotals t = sum_worker_stats(all);
   EXPECT_EQ(t.rx_packets, 15u);
@@ -36,7 +38,7 @@ TEST(IoStats, SumOverWorkers) {
   EXPECT_EQ(t.forwarded, 7u);
   EXPECT_EQ(t.punted, 3u);
   EXPECT_EQ(t.punt_drops, 1u);
-  EXPECT_EQ(t.dropped[static_cast<size_t>(DropReason::runt)], 2u);
+  EXPECT_EQ(t.dropped[static_cast<size_t>(drop_id(Ipv4Drop::runt))], 2u);
   EXPECT_EQ(t.dropped_total(), 3u);
   EXPECT_EQ(a->dropped_total(), 1u);
 }

@@ -1,6 +1,7 @@
 #include "app/commands/lcore_commands.h"
 
 #include "app/commands/command_module.h"
+#include "app/drop_reasons.h"
 
 namespace vsgate {
 namespace {
@@ -25,7 +26,7 @@ Json worker_lb_json(const Context& c, const Worker& w) {
       {"conns_created", l->counters.created.get()},
       {"lport_used", used},
       {"lport_free", static_cast<int64_t>(size) - used},
-      {"lport_misses", w.stats.dropped[static_cast<size_t>(DropReason::lb_no_local_port)].get()},
+      {"lport_misses", w.stats.dropped[static_cast<size_t>(drop_id(LbDrop::no_local_port))].get()},
       {"icmp_translated", l->counters.icmp_translated.get()},
       {"frag_needed_sent", l->counters.frag_needed_sent.get()}};
 }
