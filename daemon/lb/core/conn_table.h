@@ -372,8 +372,8 @@ size_t ConnTable::sweep(uint32_t now, size_t budget, Fn&& on_expire) {
     if (idx == capacity_) idx = 0;
   }
   sweep_cursor_ = idx;
-  // The hardware prefetchers stop at 4 KiB page boundaries, and a sweep of 64 entries is one
-  // page: start fetching the next call's first entries now.
+  // The hardware prefetchers stop at 4 KiB page boundaries (64 entries), and a sweep step ends
+  // on one as often as not: start fetching the next call's first entries now.
   for (uint32_t k = 0, i = idx; k < 4 && k < capacity_; ++k, i = i + 1 == capacity_ ? 0 : i + 1)
     __builtin_prefetch(&entries_[i]);
   return freed;
