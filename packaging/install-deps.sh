@@ -11,6 +11,8 @@ PACKAGES=(
   libiniparser-dev libboost-program-options-dev libsystemd-dev nlohmann-json3-dev libmnl-dev
   # tests
   googletest libgtest-dev clang-format
+  # fuzz harnesses (tests/fuzz): clang, its sanitizer and libFuzzer runtimes
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
   # lab, e2e test and demo
   iproute2 iputils-ping ethtool procps python3
   # load-balancer e2e test (real servers answer HTTP; tcpdump to look at captures by hand)

@@ -3,6 +3,8 @@
 #   build/       RelWithDebInfo: all tests (labels unit, packet, e2e)
 #   build-asan/  -DVSGATE_SANITIZE=ON (ASan + UBSan): unit and packet tests
 #   build-tsan/  -DVSGATE_TSAN=ON (ThreadSanitizer): only worker_race_test, label tsan
+#   build-fuzz/  -DVSGATE_FUZZ=ON (clang-14, libFuzzer + ASan/UBSan): tests/fuzz/run.sh runs
+#                every harness for FUZZ_SECONDS (default 15) each
 # Prints a summary and exits non-zero if any step failed. The e2e tests need root.
 # Usage: tests/run_all.sh   (env: JOBS to limit build parallelism)
 set -uo pipefail
@@ -92,6 +94,20 @@ else
   record "build-tsan" 1
   record "tsan tests (build-tsan)" 1 "not run: build failed"
 fi
+
+# libFuzzer harnesses (tests/fuzz/README.md): build (a few minutes on 2 cores) and 15 s each,
+# about 6 minutes in all. run.sh exits 77 when clang-14 or libFuzzer is missing: a SKIP with the
+# reason in the summary, never a silent pass.
+banner "fuzz: tests/fuzz/run.sh ${FUZZ_SECONDS:-15}"
+fuzz_log=$(mktemp)
+JOBS=$JOBS "$ROOT/tests/fuzz/run.sh" "${FUZZ_SECONDS:-15}" 2>&1 | tee "$fuzz_log"
+fuzz_rc=${PIPESTATUS[0]}
+if ((fuzz_rc == 77)); then
+  STEPS+=("fuzz (build-fuzz)|SKIPPED|$(sed -n 's/^fuzz: SKIP: //p' "$fuzz_log" | head -n 1)")
+else
+  record "fuzz (build-fuzz)" "$fuzz_rc" "$(grep -o 'all [0-9]* harnesses passed\|[0-9]* harness(es) failed\|build failed' "$fuzz_log" | head -n 1)"
+fi
+rm -f "$fuzz_log"
 
 banner "summary"
 for s in "${STEPS[@]}"; do
