@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "common/unique_fd.h"
+#include "kni/netlink_walk.h"
 
 namespace vsgate {
 namespace {
@@ -112,7 +113,7 @@ Status rtnl_request(nlmsghdr* nlh, const std::string& what) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return make_error(with_errno(what + ": netlink receive", errno));
     int len = static_cast<int>(n);
-    for (const auto* m = reinterpret_cast<const nlmsghdr*>(buf); mnl_nlmsg_ok(m, len);
+    for (const auto* m = reinterpret_cast<const nlmsghdr*>(buf); nlmsg_fits(m, len);
          m = mnl_nlmsg_next(m, &len)) {
       if (m->nlmsg_seq != seq || m->nlmsg_pid != portid || m->nlmsg_type != NLMSG_ERROR) continue;
       if (mnl_nlmsg_get_payload_len(m) < sizeof(nlmsgerr))

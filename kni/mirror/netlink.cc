@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "kni/netlink_walk.h"
 
 namespace vsgate {
 namespace {
@@ -258,7 +259,7 @@ Status run_dump(mnl_socket* nl, uint32_t portid, uint32_t seq, uint16_t rtm_type
     if (truncated) return make_error(std::string("netlink ") + what + " dump: datagram truncated");
     if (!from_kernel) continue;
     int len = static_cast<int>(n);
-    for (const auto* m = reinterpret_cast<const nlmsghdr*>(buf.get()); mnl_nlmsg_ok(m, len);
+    for (const auto* m = reinterpret_cast<const nlmsghdr*>(buf.get()); nlmsg_fits(m, len);
          m = mnl_nlmsg_next(m, &len)) {
       if (m->nlmsg_seq != seq || m->nlmsg_pid != portid) continue;  // a stale reply
       if (m->nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
@@ -349,7 +350,7 @@ Status RtnlSocket::request_dump(uint16_t rtm_type) {
 void RtnlSocket::handle_datagram(const char* buf, size_t size, const HostEventCallback& fn,
                                  size_t& events) {
   int len = static_cast<int>(size);
-  for (const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf); mnl_nlmsg_ok(nlh, len);
+  for (const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf); nlmsg_fits(nlh, len);
        nlh = mnl_nlmsg_next(nlh, &len)) {
     bool ours = dump_seq_ != 0 && nlh->nlmsg_seq == dump_seq_ && nlh->nlmsg_pid == portid_;
     if (ours && (nlh->nlmsg_flags & NLM_F_DUMP_INTR)) resync_needed_ = true;

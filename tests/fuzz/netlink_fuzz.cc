@@ -15,6 +15,7 @@
 
 #include "fuzz_check.h"
 #include "kni/mirror/netlink.h"
+#include "kni/netlink_walk.h"
 
 namespace vsgate {
 namespace {
@@ -55,13 +56,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Exactly sized: the buffer ends where the datagram does.
   auto buf = std::make_unique<uint8_t[]>(size);
   std::memcpy(buf.get(), data, size);
-  // libmnl's mnl_nlmsg_ok() compares (int)nlmsg_len with the rest, so a length of 2^31 or
-  // more passes it and mnl_nlmsg_next() jumps far outside the buffer (the first finding of
-  // this harness: corpus/netlink/regression-nlmsg-len-2g). vsgated walks only datagrams from
-  // the kernel, which never sends such a length; this walk checks the length as unsigned too.
+  // The daemon's walk (kni/netlink_walk.h). With libmnl's mnl_nlmsg_ok() alone, a length of
+  // 2^31 or more passed and mnl_nlmsg_next() jumped far outside the buffer (the first finding
+  // of this harness: corpus/netlink/regression-nlmsg-len-2g, replayed by every run).
   int len = static_cast<int>(size);
-  for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.get());
-       mnl_nlmsg_ok(nlh, len) && nlh->nlmsg_len <= static_cast<uint32_t>(len);
+  for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.get()); vsgate::nlmsg_fits(nlh, len);
        nlh = mnl_nlmsg_next(nlh, &len))
     vsgate::decode(nlh);
   if (size >= sizeof(nlmsghdr)) {
