@@ -96,7 +96,7 @@ Decision LbWorker::new_connection(rte_mbuf* m, const PacketMeta& p, const Servic
   // Persistence (-p): a template (client, VIP, port 0 for the client) remembers the real
   // server; later connections of that client go there while it is still available.
   int idx = -1;
-  const ConnTuple tt{t.src_ip, t.dst_ip, 0, t.dst_port, t.proto};
+  const ConnTuple tt{t.src_ip, t.dst_ip, 0, t.dst_port, template_proto(t.proto)};
   Conn* tpl = nullptr;
   if (svc.persistence_ticks) {
     if (LookupResult r = conns_.lookup(tt, now); r && r.conn->is_template()) {
@@ -209,6 +209,7 @@ Decision LbWorker::process_no_conn(rte_mbuf* m, const PacketMeta& p, const LbSna
   const uint8_t proto = t.proto;
   // Whether the packet is ours matters only without a connection.
   if (!lb.is_vip(t.dst_ip) && !lb.is_laddr(t.dst_ip)) return pass();
+  if (t.src_port == 0) return drop(LbDrop::src_port_zero);
   const ServiceView* svc = lb.find(proto, t.dst_ip, t.dst_port);
   if (!svc) {
     // Traffic to a local address outside any connection belongs to the host (it may share
@@ -223,8 +224,17 @@ Decision LbWorker::process_no_conn(rte_mbuf* m, const PacketMeta& p, const LbSna
 // real server goes back to the client as if the VIP had sent it, with the quoted packet
 // translated back to client -> VIP, so that path-MTU discovery and port-unreachable work
 // through the load balancer.
+//
+// What an attacker can send here is checked first: a fragment is not read (dropped if it is
+// addressed to us); an error about a connection must carry a valid ICMP checksum and fit the
+// worker's budget; and it never refreshes the connection, so a stream of forged errors cannot
+// keep an idle connection (and its local port) alive.
 Decision LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& lb, const Fib& fib,
                               NextHops& hops, uint32_t now) {
+  constexpr uint16_t kFragMask = RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK;
+  if (ip->fragment_offset & rte_cpu_to_be_16(kFragMask))
+    return lb.is_vip(ip->dst_addr) || lb.is_laddr(ip->dst_addr) ? drop(LbDrop::icmp_fragment)
+                                                                : pass();
   const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
   const uint32_t icmp_len = rte_be_to_cpu_16(ip->total_length) - ihl;
   const uint32_t in_seg = rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr);
@@ -247,8 +257,9 @@ Decision LbWorker::icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const LbSnapshot& l
   const ConnTuple t{inner->dst_addr, inner->src_addr, dport, sport, inner->next_proto_id};
   LookupResult r = conns_.lookup(t, now);
   if (!r) return pass();
+  if (rte_raw_cksum(icmp, icmp_len) != 0xffff) return drop(LbDrop::icmp_bad_checksum);
+  if (!icmp_budget_.take(now)) return drop(LbDrop::icmp_rate_limited);
   Conn& c = *r.conn;
-  c.touch(now);
   const RealServerView* rs = lb.real(c.real_server);
   if (r.dir == Direction::in)
     return icmp_error_to_real(m, ip, inner, ports, icmp, icmp_len, c, rs, fib, hops);
@@ -360,7 +371,7 @@ void LbWorker::list_step(uint32_t now) {
     if (l.filled < l.capacity)
       l.rows[l.filled++] = {c.in(),
                             c.out(),
-                            c.proto(),
+                            c.is_template() ? flow_proto(c.proto()) : c.proto(),
                             c.has_out_key(),
                             c.fwd,
                             conn_state_name(c),

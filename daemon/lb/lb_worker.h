@@ -9,6 +9,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -84,6 +85,14 @@ class LbWorker {
   void sweep(uint32_t now_ticks, size_t budget) { conns_.sweep(now_ticks, budget); }
   static constexpr uint32_t kSweepPeriodTicks = kTicksPerSecond;
   static constexpr uint32_t kSweepMaxPerTurn = 256;
+  // ICMP errors about connections translated per worker: a token bucket refilled with
+  // kIcmpErrorsPerTick a tick (1/16 s: about 1,000 a second), holding at most kIcmpErrorBurst.
+  static constexpr uint32_t kIcmpErrorsPerTick = 64;
+  static constexpr uint32_t kIcmpErrorBurst = 256;
+  // Persistence templates are keyed under the protocol number with the top bit set, so no
+  // packet's flow can match one, a client port of 0 included (flows are TCP or UDP only).
+  static constexpr uint8_t template_proto(uint8_t proto) { return proto | 0x80; }
+  static constexpr uint8_t flow_proto(uint8_t stored) { return stored & 0x7f; }
   void set_timeouts(const Timeouts& t) { conns_.set_timeouts(t); }
 
   // The worker's control step, once per loop turn: applies at most kMessagesPerTurn messages
@@ -165,6 +174,23 @@ class LbWorker {
   unsigned worker_, workers_;
   ConnTable conns_;
   SweepPacer sweep_pacer_{kSweepPeriodTicks, kSweepMaxPerTurn};
+  // The ICMP error budget (kIcmpErrorsPerTick); starts full.
+  struct TokenBucket {
+    uint32_t last = 0;
+    uint32_t tokens = kIcmpErrorBurst;
+    bool take(uint32_t now) {
+      // A clock sample that went backwards (another core's TSC) adds nothing.
+      if (const auto elapsed = static_cast<int32_t>(now - last); elapsed > 0) {
+        tokens = static_cast<uint32_t>(std::min<uint64_t>(
+            kIcmpErrorBurst,
+            tokens + uint64_t{static_cast<uint32_t>(elapsed)} * kIcmpErrorsPerTick));
+        last = now;
+      }
+      if (tokens == 0) return false;
+      --tokens;
+      return true;
+    }
+  } icmp_budget_;
   std::vector<SchedState> sched_;        // by service id
   std::vector<uint64_t> sched_version_;  // by service id: ServiceView::sched_version of sched_
   std::vector<uint32_t> laddr_rr_;       // by service id: next local address to try

@@ -195,6 +195,112 @@ TEST_F(WorkerTableTest, IcmpErrors) {
       {"an error about something we never sent is the host's", 1,
        icmp_error_frame(kPort1Mac, kRs2Mac, "10.0.1.2", kLaddr, 3, 3, first28(stray)),
        Verdict::punt, std::nullopt, 0, kPunt},
+      {"an error about a connection with a wrong ICMP checksum: dropped", 1,
+       [&] {
+         Bytes b = icmp_error_frame(kPort1Mac, kRs2Mac, "10.0.1.2", kLaddr, 3, 3, first28(fwd));
+         b[14 + 20 + 2] ^= 0x01;
+         return b;
+       }(),
+       Verdict::drop, std::nullopt, 0, dropped(LbDrop::icmp_bad_checksum)},
+      {"an ICMP error in a fragment to the local address: dropped, not read", 1,
+       [&] {
+         Bytes b = icmp_error_frame(kPort1Mac, kRs2Mac, "10.0.1.2", kLaddr, 3, 3, first28(fwd));
+         auto* ip = reinterpret_cast<rte_ipv4_hdr*>(b.data() + 14);
+         ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG);
+         ip->hdr_checksum = 0;
+         ip->hdr_checksum = rte_ipv4_cksum(ip);
+         return b;
+       }(),
+       Verdict::drop, std::nullopt, 0, dropped(LbDrop::icmp_fragment)},
+  });
+}
+
+// Forged ICMP errors cannot keep an idle connection alive (they never refresh it), and a worker
+// translates at most its budget of them: kIcmpErrorBurst at once, kIcmpErrorsPerTick a tick.
+TEST_F(WorkerTableTest, IcmpErrorsNeitherRefreshNorFlood) {
+  const Bytes sent = udp_frame(kPort0Mac, kClientMac, kClient, 5001, kVipFullNat, 53);
+  const Bytes fwd = udp_frame(kRs2Mac, kPort1Mac, kLaddr, 1024, "10.0.1.2", 53);
+  const Bytes err = icmp_error_frame(kPort1Mac, kRs2Mac, "10.0.1.2", kLaddr, 3, 3,
+                                     Bytes(fwd.begin() + 14, fwd.begin() + 14 + 28));
+  ASSERT_TRUE(h_->receive(0, sent));
+  EXPECT_EQ(h_->turn(), 1u);
+  ASSERT_EQ(h_->transmitted(1).size(), 1u);
+  const uint32_t start = h_->now();
+
+  // A burst of errors in one tick: the budget's worth are translated, the rest dropped.
+  const Counts before = h_->counters();
+  const uint32_t n = LbWorker::kIcmpErrorBurst + 44;
+  for (uint32_t sent_n = 0; sent_n < n;) {
+    const uint32_t k = std::min<uint32_t>(32, n - sent_n);
+    for (uint32_t i = 0; i < k; ++i) ASSERT_TRUE(h_->receive(1, err));
+    h_->turn();
+    sent_n += k;
+  }
+  EXPECT_EQ(h_->transmitted(0).size(), LbWorker::kIcmpErrorBurst);
+  Counts d = WorkerHarness::delta(before, h_->counters());
+  EXPECT_EQ(d["lb.icmp_translated"], LbWorker::kIcmpErrorBurst);
+  EXPECT_EQ(d["drop.lb_icmp_rate_limited"], 44);
+  // One tick later the bucket holds one tick's worth again.
+  h_->set_now(start + 1);
+  for (uint32_t i = 0; i < LbWorker::kIcmpErrorsPerTick + 1; ++i) {
+    ASSERT_TRUE(h_->receive(1, err));
+    if (i % 32 == 31) h_->turn();
+  }
+  h_->turn();
+  EXPECT_EQ(h_->transmitted(0).size(), LbWorker::kIcmpErrorsPerTick);
+  EXPECT_EQ(rte_mempool_in_use_count(h_->pool()), 0u);
+
+  // Errors every tick until past the UDP timeout (300 s): the connection still expires on time.
+  const uint32_t timeout = ticks_from_seconds(300);
+  for (uint32_t t = start + 16; t < start + timeout; t += 16) {
+    h_->set_now(t);
+    ASSERT_TRUE(h_->receive(1, err));
+    h_->turn();
+  }
+  (void)h_->transmitted(0);
+  h_->set_now(start + timeout + 2 * kTicksPerSecond);
+  for (int i = 0; i < 8; ++i) h_->turn();  // the sweep owes the whole table after that jump
+  EXPECT_EQ(h_->counters()["lb.conns"], 0) << "the errors kept the connection alive";
+}
+
+// A client port of 0 is no client's: dropped and counted, whatever it is sent to; on a
+// persistence service it can no longer match the template (client, VIP, port 0) as if it were a
+// connection, which rewrote it to 0.0.0.0:0 and moved the template's state and the gauges.
+TEST_F(WorkerTableTest, SourcePortZeroIsDroppedAndNeverMatchesATemplate) {
+  ASSERT_TRUE(
+      world_.reg->edit_service({test::svc(Proto::tcp, kVipFullNat, 80), SchedulerKind::rr, 300})
+          .ok());
+  h_->publish();
+  run({
+      {"SYN on the persistent service: a connection and its template", 0,
+       c2v(kVipFullNat, 40000, 80, kSyn), Verdict::forward,
+       tcp_frame(kRs2Mac, kPort1Mac, kLaddr, 1024, "10.0.1.2", 8080, kSyn), 1,
+       kFwd + Counts{{"lb.created", 1},
+                     {"lb.conns", 2},
+                     {"rs.10.0.1.2:8080.conns", 1},
+                     {"rs.10.0.1.2:8080.inpkts", 1},
+                     {"rs.10.0.1.2:8080.inactive", 1},
+                     {"rs.10.0.1.2:8080.live", 2}}},
+      {"ACK from client port 0: dropped, the template untouched", 0, c2v(kVipFullNat, 0, 80, kAck),
+       Verdict::drop, std::nullopt, 0, dropped(LbDrop::src_port_zero)},
+      {"SYN from client port 0: dropped", 0, c2v(kVipFullNat, 0, 80, kSyn), Verdict::drop,
+       std::nullopt, 0, dropped(LbDrop::src_port_zero)},
+      {"FIN+RST from client port 0: dropped", 0, c2v(kVipFullNat, 0, 80, kFin | kRst),
+       Verdict::drop, std::nullopt, 0, dropped(LbDrop::src_port_zero)},
+      {"UDP from port 0: dropped", 0, udp_frame(kPort0Mac, kClientMac, kClient, 0, kVipFullNat, 53),
+       Verdict::drop, std::nullopt, 0, dropped(LbDrop::src_port_zero)},
+      {"to the local address from port 0: dropped", 1,
+       tcp_frame(kPort1Mac, kRs2Mac, "10.0.1.2", 0, kLaddr, 1024, kAck), Verdict::drop,
+       std::nullopt, 0, dropped(LbDrop::src_port_zero)},
+      {"the client's next connection still goes by the template", 0,
+       c2v(kVipFullNat, 40001, 80, kSyn), Verdict::forward,
+       tcp_frame(kRs2Mac, kPort1Mac, kLaddr, 1025, "10.0.1.2", 8080, kSyn), 1,
+       kFwd + Counts{{"lb.created", 1},
+                     {"lb.conns", 1},
+                     {"rs.10.0.1.2:8080.conns", 1},
+                     {"rs.10.0.1.2:8080.inpkts", 1},
+                     {"rs.10.0.1.2:8080.inactive", 1},
+                     {"rs.10.0.1.2:8080.live", 1}}},
   });
 }
 

@@ -24,13 +24,25 @@ struct DropReasonSet<LaterDrop> {
 
 namespace {
 
-// The names as they were when one enum in lcore/ listed them all: a rename or a reorder must
-// show here first.
-const std::vector<std::string> kExpectedNames{
-    "runt",          "ipv4_truncated",     "ipv4_bad_header",   "ipv4_bad_checksum",
-    "l4_bad_header", "lb_fragment",        "lb_vip_no_service", "lb_tcp_no_conn",
-    "lb_no_dest",    "lb_conn_table_full", "lb_no_local_port",  "lb_no_neighbour",
-    "lb_too_big"};
+// The names as they were when one enum in lcore/ listed them all, and the reasons added since at
+// the end: a rename or a reorder must show here first.
+const std::vector<std::string> kExpectedNames{"runt",
+                                              "ipv4_truncated",
+                                              "ipv4_bad_header",
+                                              "ipv4_bad_checksum",
+                                              "l4_bad_header",
+                                              "lb_fragment",
+                                              "lb_vip_no_service",
+                                              "lb_tcp_no_conn",
+                                              "lb_no_dest",
+                                              "lb_conn_table_full",
+                                              "lb_no_local_port",
+                                              "lb_no_neighbour",
+                                              "lb_too_big",
+                                              "lb_src_port_zero",
+                                              "lb_icmp_bad_checksum",
+                                              "lb_icmp_fragment",
+                                              "lb_icmp_rate_limited"};
 
 struct Reason {
   DropId id;
