@@ -113,9 +113,15 @@ std::vector<SchedulerTable::Index> build_sh(std::span<const SchedDest> dests) {
   std::stable_sort(rem.begin(), rem.end(), [](auto& a, auto& b) { return a.first > b.first; });
   for (size_t k = 0; given < size; ++k, ++given) ++quota[rem[k].second];
 
+  // The cycles visit only the dests with a weight (those with none have no quota): with 4092
+  // of 4096 quiesced, ~6,500 cycles of 4 instead of 4096 dests.
+  std::vector<uint32_t> weighted;
+  weighted.reserve(positive);
+  for (uint32_t i = 0; i < dests.size(); ++i)
+    if (dests[i].weight) weighted.push_back(i);
   buckets.reserve(size);
   while (buckets.size() < size) {
-    for (uint32_t i = 0; i < dests.size(); ++i) {
+    for (uint32_t i : weighted) {
       uint32_t run = std::min(dests[i].weight / g, quota[i]);
       buckets.insert(buckets.end(), run, static_cast<SchedulerTable::Index>(i));
       quota[i] -= run;
