@@ -20,7 +20,6 @@ LbWorker::LbWorker(unsigned worker, unsigned workers, size_t conn_capacity,
       sched_(kMaxServices),
       sched_version_(kMaxServices, 0),
       laddr_rr_(kMaxServices),
-      loads_(256),
       rs_counters_(counters),
       laddr_slots_(laddr_slots),
       to_main_(to_main) {
@@ -83,16 +82,10 @@ Decision LbWorker::new_connection(rte_mbuf* m, const PacketMeta& p, const Servic
   if (t.proto == IPPROTO_TCP && (tcp_flags & (kTcpSyn | kTcpAck | kTcpRst)) != kTcpSyn)
     return drop(LbDrop::tcp_no_conn);
   const size_t n = svc.reals.size();
-  if (n > loads_.size()) return drop(LbDrop::no_dest);
-  DestLoad* loads = loads_.data();  // preallocated: only the n entries used are written
-  const bool need_counts =
-      svc.sched->kind() == SchedulerKind::lc || svc.sched->kind() == SchedulerKind::wlc;
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t slot = svc.reals[i];
-    loads[i].overloaded = rs_counters_.overloaded(slot);
-    loads[i].active = loads[i].inactive = 0;
-    if (need_counts) rs_counters_.load(slot, loads[i].active, loads[i].inactive);
-  }
+  // The scheduler reads the overload flags and loads it needs by slot, as it goes: nothing is
+  // gathered per configured real server, so a new connection costs the same whatever their
+  // number (quiesced ones included) up to the walk its scheduler makes.
+  const SlotLoads loads{rs_counters_, svc.reals.data()};
   // Persistence (-p): a template (client, VIP, port 0 for the client) remembers the real
   // server; later connections of that client go there while it is still available.
   int idx = -1;
@@ -103,7 +96,7 @@ Decision LbWorker::new_connection(rte_mbuf* m, const PacketMeta& p, const Servic
       tpl = r.conn;
       for (size_t i = 0; i < n && idx < 0; ++i)
         if (svc.reals[i] == tpl->real_server && lb.reals[svc.reals[i]].weight > 0 &&
-            !loads[i].overloaded)
+            !loads.overloaded(static_cast<uint32_t>(i)))
           idx = static_cast<int>(i);
       if (idx >= 0) {
         tpl->touch(now);
@@ -114,9 +107,7 @@ Decision LbWorker::new_connection(rte_mbuf* m, const PacketMeta& p, const Servic
       }
     }
   }
-  if (idx < 0)
-    idx = pick(*svc.sched, sched_state(svc), std::span<const DestLoad>(loads, n), t.src_ip,
-               t.src_port);
+  if (idx < 0) idx = pick(*svc.sched, sched_state(svc), loads, t.src_ip, t.src_port);
   if (idx < 0) return drop(LbDrop::no_dest);
   const uint32_t slot = svc.reals[static_cast<size_t>(idx)];
   const RealServerView& rs = lb.reals[slot];

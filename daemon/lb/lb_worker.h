@@ -142,6 +142,18 @@ class LbWorker {
     rc.active.add(ch.active_delta);
     rc.inactive.add(-ch.active_delta);
   }
+  // The scheduler's view of a service's real servers (DestLoads, lb/core/scheduler.h): dest i
+  // is slot slots[i], read from the counters when the scheduler asks, not gathered beforehand.
+  struct SlotLoads {
+    const RealServerCounterTable& counters;
+    const uint32_t* slots;
+    bool overloaded(uint32_t i) const { return counters.overloaded(slots[i]); }
+    uint64_t overhead(uint32_t i) const {
+      uint32_t active, inactive;
+      counters.load(slots[i], active, inactive);
+      return (uint64_t{active} << 8) + inactive;
+    }
+  };
   SchedState& sched_state(const ServiceView& svc) {
     if (sched_version_[svc.id] != svc.sched_version) [[unlikely]] {
       sched_[svc.id] = initial_sched_state(*svc.sched, worker_, workers_);
@@ -194,7 +206,6 @@ class LbWorker {
   std::vector<SchedState> sched_;        // by service id
   std::vector<uint64_t> sched_version_;  // by service id: ServiceView::sched_version of sched_
   std::vector<uint32_t> laddr_rr_;       // by service id: next local address to try
-  std::vector<DestLoad> loads_;          // scheduler input, up to 256 real servers
   RealServerCounterTable& rs_counters_;  // this worker writes its own block of each slot
   const std::array<LocalAddress*, kMaxLocalAddresses>* laddr_slots_;
   Mailbox<ToMain>* to_main_;

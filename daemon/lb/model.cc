@@ -50,6 +50,15 @@ std::vector<Refusal> check_service_spec(const ServiceSpec& s) {
   return out;
 }
 
+std::optional<Refusal> check_real_count(const RealServerKey& adding, size_t reals_now) {
+  if (reals_now < kMaxRealServersPerService) return std::nullopt;
+  return Refusal{Field::real, endpoint(adding.ip, adding.port),
+                 "would be real server " + std::to_string(reals_now + 1) +
+                     " of the service: a service has at most " +
+                     std::to_string(kMaxRealServersPerService) +
+                     " real servers (quiesced ones, weight 0, count too)"};
+}
+
 std::vector<Refusal> check_real_spec(const ServiceKey& svc, const RealServerSpec& r) {
   std::vector<Refusal> out;
   const std::string ep = endpoint(r.key.ip, r.key.port);
@@ -210,6 +219,7 @@ Status LbModel::add_real(const ServiceKey& k, const RealServerSpec& spec, Origin
   if (!s) return refuse({Field::service, "", "Service not defined"}, why);
   for (const auto& r : s->reals)
     if (r.key == spec.key) return refuse({Field::real, "", "Destination already exists"}, why);
+  if (auto no = check_real_count(spec.key, s->reals.size())) return refuse(*no, why);
   size_t total = 0;
   for (const auto& o : services_) total += o.reals.size();
   if (total >= kMaxRealServers)

@@ -20,6 +20,11 @@ namespace vsgate {
 
 // Limits.
 inline constexpr uint32_t kMaxRealServers = 65536;  // slots; a conn refers to its real by slot
+// Real servers of one service, quiesced ones (weight 0) included: every scheduler picks among
+// them on the worker without a per-service buffer, but rr, lc and wlc walk them per new
+// connection and sh/mh/wrr rebuild tables of up to 16 N / 128 N / 65536 + N entries on the main
+// lcore after each change (docs/SCHEDULERS.md, "Limits"). Checked by check_real_count().
+inline constexpr uint32_t kMaxRealServersPerService = 4096;
 inline constexpr uint32_t kMaxLocalAddresses = 1024;
 inline constexpr uint32_t kMaxServices = 4096;
 inline constexpr uint32_t kMaxWeight = 65535;
@@ -96,6 +101,9 @@ std::vector<Refusal> check_service_spec(const ServiceSpec& s);
 std::vector<Refusal> check_real_spec(const ServiceKey& svc, const RealServerSpec& complete);
 std::vector<Refusal> check_laddr_spec(const ServiceKey& svc, const LocalAddressSpec& l);
 std::vector<Refusal> check_timeouts(uint32_t tcp_s, uint32_t tcpfin_s, uint32_t udp_s);
+// The per-service limit, for a service that has `reals_now` real servers and gets `adding`:
+// the refusal of the (kMaxRealServersPerService + 1)-th, the same from LbModel and LbRegistry.
+std::optional<Refusal> check_real_count(const RealServerKey& adding, size_t reals_now);
 // The first refusal as a Status (Ok when there is none).
 Status first_refusal(const std::vector<Refusal>& refusals);
 

@@ -167,6 +167,9 @@ void LbRegistry::clear() {
   while (!services_.empty()) (void)del_service(services_.front()->key);
 }
 
+// A service's real servers are its scheduler's dests (lb/model.h, lb/core/scheduler.h).
+static_assert(kMaxRealServersPerService <= SchedulerTable::kMaxDests);
+
 Result<uint32_t> LbRegistry::alloc_real_slot() {
   uint32_t s;
   if (!free_real_slots_.empty()) {
@@ -192,6 +195,7 @@ Status LbRegistry::add_real(const ServiceKey& k, const RealServerSpec& spec) {
   if (!s) return make_error("Service not defined");
   for (const auto& r : s->reals)
     if (r->key == spec.key) return make_error("Destination already exists");
+  if (auto no = check_real_count(spec.key, s->reals.size())) return make_error(no->message());
   if (auto st = first_refusal(check_real_spec(k, spec)); !st) return st;  // lb/model.h
   auto slot = alloc_real_slot();
   if (!slot) return slot.error();

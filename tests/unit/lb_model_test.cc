@@ -153,6 +153,22 @@ Verdict through_control(const std::vector<Svc>& services) {
 
 Real nat(std::string rip) { return Real{.rip = std::move(rip), .fwd = "nat"}; }
 
+// `n` NAT real servers 10.1.x.y (weight 0 for all but the first, like a pool being drained).
+std::vector<Real> many(uint32_t n) {
+  std::vector<Real> v;
+  for (uint32_t i = 0; i < n; ++i)
+    v.push_back({.rip = "10.1." + std::to_string(i >> 8) + "." + std::to_string(i & 0xff),
+                 .fwd = "nat",
+                 .weight = i == 0 ? 1 : 0});
+  return v;
+}
+// The refusal of one real server too many, the same from the file and the control socket (the
+// file names the server as written in it, the control socket as the model prints it).
+constexpr const char* kTooManyRealsWhat =
+    "would be real server 4097 of the service: a service has at most 4096 real servers "
+    "(quiesced ones, weight 0, count too)";
+const std::string kTooManyReals = std::string("'10.1.16.0:80' ") + kTooManyRealsWhat;
+
 // clang-format off
 const Case kCases[] = {
     {"minimal nat service", {{.reals = {nat("10.0.1.11")}}}, true},
@@ -193,6 +209,10 @@ const Case kCases[] = {
     {"real server = a later service's local address",
      {{.reals = {nat("10.0.1.1")}}, {.vip = "10.0.0.101", .laddrs = {{"10.0.1.1"}}}}, false},
     {"real server in two services", {{.reals = {nat("10.0.1.11")}}, {.port = 81, .reals = {nat("10.0.1.11")}}}, true},
+    {"4096 real servers in a service", {{.reals = many(kMaxRealServersPerService)}}, true},
+    {"4097 real servers in a service", {{.reals = many(kMaxRealServersPerService + 1)}}, false, false, kTooManyRealsWhat},
+    {"4096 real servers in each of two services",
+     {{.reals = many(kMaxRealServersPerService)}, {.port = 81, .reals = many(kMaxRealServersPerService)}}, true},
     // edits (the file gets the merged result)
     {"edit weight", {{.reals = {{.rip = "10.0.1.11", .fwd = "nat", .edit_weight = 5}}}}, true},
     {"edit weight out of range", {{.reals = {{.rip = "10.0.1.11", .fwd = "nat", .edit_weight = 70000}}}}, false},
@@ -345,6 +365,48 @@ TEST(LbModel, RefusesIpv6WithOneMessage) {
                 .message(),
             "'[2001:db8::11]:80' is an IPv6 address, but the service's vip 10.0.0.100 is IPv4 (a "
             "service's real servers and local addresses have its address family)");
+}
+
+// The per-service limit: the (kMaxRealServersPerService + 1)-th real server of a service is
+// refused with check_real_count()'s message and changes nothing; another service, or the same
+// one after a removal, may still take one.
+TEST(LbModel, RefusesOneRealServerTooManyPerService) {
+  LbModel m;
+  const ServiceKey k{Proto::tcp, *IpAddr::parse("10.0.0.100"), L4Port::from_host(80)};
+  const ServiceKey k2{Proto::tcp, *IpAddr::parse("10.0.0.100"), L4Port::from_host(81)};
+  ASSERT_TRUE(m.add_service({k, SchedulerKind::rr, {}}, Origin::control));
+  ASSERT_TRUE(m.add_service({k2, SchedulerKind::rr, {}}, Origin::control));
+  auto key = [](uint32_t i) {
+    return RealServerKey{IpAddr::from_v4(Ipv4Addr::from_host((10u << 24) | (1u << 16) | i)),
+                         L4Port::from_host(80)};
+  };
+  for (uint32_t i = 0; i < kMaxRealServersPerService; ++i)
+    ASSERT_TRUE(m.add_real(k, {key(i), FwdMode::nat, 0u, {}, {}}, Origin::control)) << i;
+  Refusal why;
+  EXPECT_FALSE(m.add_real(k, {key(kMaxRealServersPerService), FwdMode::nat, {}, {}, {}},
+                          Origin::control, &why));
+  EXPECT_EQ(why.field, Field::real);
+  EXPECT_EQ(why.message(), kTooManyReals);
+  ASSERT_TRUE(check_real_count(key(kMaxRealServersPerService), kMaxRealServersPerService));
+  EXPECT_EQ(check_real_count(key(kMaxRealServersPerService), kMaxRealServersPerService)->message(),
+            kTooManyReals);
+  EXPECT_FALSE(check_real_count(key(0), kMaxRealServersPerService - 1));
+  EXPECT_EQ(m.find(k)->reals.size(), kMaxRealServersPerService);
+  // Through the JSON command, the same words.
+  EXPECT_EQ(apply_json_command(m, "lb.real.add",
+                               {{"proto", "tcp"},
+                                {"vip", "10.0.0.100"},
+                                {"port", 80},
+                                {"rip", "10.1.16.0"},
+                                {"fwd", "nat"}})
+                .message(),
+            kTooManyReals);
+  // The limit is per service, and a removal makes room.
+  EXPECT_TRUE(
+      m.add_real(k2, {key(kMaxRealServersPerService), FwdMode::nat, {}, {}, {}}, Origin::control));
+  ASSERT_TRUE(m.del_real(k, key(7)));
+  EXPECT_TRUE(
+      m.add_real(k, {key(kMaxRealServersPerService), FwdMode::nat, {}, {}, {}}, Origin::control));
 }
 
 TEST(LbModel, RecordsWhereEachObjectCameFrom) {

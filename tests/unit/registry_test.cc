@@ -75,6 +75,40 @@ TEST(Registry, TakesGenericKeysAndPublishesCompactIpv4Ones) {
   EXPECT_TRUE(reg.del_laddr(k, *IpAddr::parse("10.0.1.1")).ok());
 }
 
+// The registry refuses what the model refuses: one real server too many for a service, with
+// the model's words (check_real_count), and changes nothing. Up to the limit, every scheduler
+// builds its table and the snapshot holds every real server.
+TEST(Registry, RefusesOneRealServerTooManyPerServiceWithTheModelsMessage) {
+  LbRegistry reg(2);
+  const ServiceKey k = svc("10.0.0.100", 80);
+  ASSERT_TRUE(reg.add_service({k, SchedulerKind::mh, {}}).ok());
+  auto key = [](uint32_t i) {
+    return RealServerKey{IpAddr::from_v4(Ipv4Addr::from_host((10u << 24) | (1u << 16) | i)),
+                         L4Port::from_host(80)};
+  };
+  for (uint32_t i = 0; i < kMaxRealServersPerService; ++i)
+    ASSERT_TRUE(reg.add_real(k, {key(i), FwdMode::nat, i % 3, {}, {}}).ok()) << i;
+  const auto before = reg.generation();
+  const Status st = reg.add_real(k, {key(kMaxRealServersPerService), FwdMode::nat, 1, {}, {}});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message(),
+            check_real_count(key(kMaxRealServersPerService), kMaxRealServersPerService)->message());
+  EXPECT_NE(st.message().find("a service has at most 4096 real servers"), std::string::npos);
+  EXPECT_EQ(reg.generation(), before) << "a refusal changes nothing";
+  EXPECT_EQ(reg.find(k)->reals.size(), kMaxRealServersPerService);
+  for (SchedulerKind kind : {SchedulerKind::rr, SchedulerKind::wrr, SchedulerKind::lc,
+                             SchedulerKind::wlc, SchedulerKind::sh, SchedulerKind::mh}) {
+    ASSERT_TRUE(reg.edit_service({k, kind, {}}).ok());
+    auto s = snapshot(reg);
+    ASSERT_EQ(s->services.size(), 1u);
+    EXPECT_EQ(s->services[0].reals.size(), kMaxRealServersPerService) << scheduler_name(kind);
+    EXPECT_EQ(s->services[0].sched->dests().size(), kMaxRealServersPerService);
+    if (kind == SchedulerKind::wrr || kind == SchedulerKind::sh || kind == SchedulerKind::mh) {
+      EXPECT_FALSE(s->services[0].sched->table().empty()) << scheduler_name(kind);
+    }
+  }
+}
+
 TEST(Registry, SchedulerTablesAreRebuiltOnlyForServicesThatChanged) {
   LbRegistry reg(1);
   const ServiceKey a = svc("10.0.0.100", 80), b = svc("10.0.0.101", 80);

@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "ctrl/control_server.h"
+#include "lb/model.h"
+#include "lb/model_json.h"
 #include "vsgatectl/cli.h"
 #include "vsgatectl/format.h"
 
@@ -624,6 +626,59 @@ TEST_F(VsgatectlServerTest, IpvsadmAddAndList) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "vsgatectl: lb.service.add: Service already exists\n");
+}
+
+// vsgatectl -a against the daemon's rules (an LbModel behind lb.* as in vsgated): the
+// (kMaxRealServersPerService + 1)-th real server of a service is refused with the model's
+// message, the same as `vsgated --check` and lb.real.add print (tests/unit/lb_model_test.cc).
+TEST(VsgatectlRun, OneRealServerTooManyIsRefusedWithTheModelsMessage) {
+  TempDir dir;
+  ControlServerOptions options;
+  options.path = dir.path() + "/control.sock";
+  auto server = ControlServer::listen(options);
+  ASSERT_TRUE(server.ok()) << server.message();
+  LbModel model;
+  std::mutex mu;
+  for (const char* cmd : {"lb.service.add", "lb.real.add"})
+    server.value()->commands().add(cmd,
+                                   [&, cmd = std::string(cmd)](const Json& args) -> Result<Json> {
+                                     std::lock_guard lock(mu);
+                                     if (auto st = apply_json_command(model, cmd, args); !st)
+                                       return st.error();
+                                     return Json::object();
+                                   });
+  const ServiceKey k{Proto::tcp, *IpAddr::parse("10.0.0.100"), L4Port::from_host(80)};
+  auto key = [](uint32_t i) {
+    return RealServerKey{IpAddr::from_v4(Ipv4Addr::from_host((10u << 24) | (1u << 16) | i)),
+                         L4Port::from_host(80)};
+  };
+  {
+    std::lock_guard lock(mu);
+    ASSERT_TRUE(model.add_service({k, SchedulerKind::rr, {}}, Origin::control));
+    for (uint32_t i = 0; i + 1 < kMaxRealServersPerService; ++i)
+      ASSERT_TRUE(model.add_real(k, {key(i), FwdMode::nat, 0u, {}, {}}, Origin::control));
+  }
+  std::atomic<bool> stop{false};
+  std::thread t([&] {
+    while (!stop.load()) server.value()->poll(5);
+  });
+  // The 4096th is accepted, the 4097th refused.
+  RunResult r = run_binary({"-a", "-t", "10.0.0.100:80", "-r", "10.1.15.255", "-m", "-w", "0"},
+                           options.path.c_str());
+  EXPECT_EQ(r.status, 0) << r.err;
+  r = run_binary({"-a", "-t", "10.0.0.100:80", "-r", "10.1.16.0", "-m"}, options.path.c_str());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(
+      r.err,
+      "vsgatectl: " +
+          check_real_count(key(kMaxRealServersPerService), kMaxRealServersPerService)->message() +
+          "\n");
+  EXPECT_NE(r.err.find("a service has at most 4096 real servers"), std::string::npos);
+  stop = true;
+  t.join();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(model.find(k)->reals.size(), kMaxRealServersPerService);
 }
 
 }  // namespace

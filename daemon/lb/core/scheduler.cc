@@ -9,25 +9,11 @@
 namespace vsgate {
 namespace {
 
-// murmur3 finalizer: full avalanche, a handful of cycles, no tables.
-constexpr uint64_t fmix64(uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ULL;
-  k ^= k >> 33;
-  return k;
-}
+using sched_detail::fmix64;
 
 // Fixed seeds: every worker and every rebuild must hash alike.
-constexpr uint64_t kFlowSeed = 0x9e3779b97f4a7c15ULL;
 constexpr uint64_t kMhOffsetSeed = 0x243f6a8885a308d3ULL;
 constexpr uint64_t kMhSkipSeed = 0x13198a2e03707344ULL;
-
-inline uint32_t flow_hash(uint32_t ip_be, uint16_t port_be, bool with_port) {
-  uint64_t key = (uint64_t{with_port ? port_be : uint16_t{0}} << 32) | ip_be;
-  return static_cast<uint32_t>(fmix64(key ^ kFlowSeed) >> 32);
-}
 
 bool is_prime(uint32_t n) {
   if (n < 2) return false;
@@ -127,9 +113,15 @@ std::vector<SchedulerTable::Index> build_sh(std::span<const SchedDest> dests) {
   std::stable_sort(rem.begin(), rem.end(), [](auto& a, auto& b) { return a.first > b.first; });
   for (size_t k = 0; given < size; ++k, ++given) ++quota[rem[k].second];
 
+  // The cycles visit only the dests with a weight (those with none have no quota): with 4092
+  // of 4096 quiesced, ~6,500 cycles of 4 instead of 4096 dests.
+  std::vector<uint32_t> weighted;
+  weighted.reserve(positive);
+  for (uint32_t i = 0; i < dests.size(); ++i)
+    if (dests[i].weight) weighted.push_back(i);
   buckets.reserve(size);
   while (buckets.size() < size) {
-    for (uint32_t i = 0; i < dests.size(); ++i) {
+    for (uint32_t i : weighted) {
       uint32_t run = std::min(dests[i].weight / g, quota[i]);
       buckets.insert(buckets.end(), run, static_cast<SchedulerTable::Index>(i));
       quota[i] -= run;
@@ -249,106 +241,12 @@ Result<SchedulerTable> SchedulerTable::build(SchedulerKind kind, std::span<const
 }
 
 uint32_t sched_flow_hash(uint32_t src_ip_be, uint16_t src_port_be, bool with_port) {
-  return flow_hash(src_ip_be, src_port_be, with_port);
+  return sched_detail::flow_hash(src_ip_be, src_port_be, with_port);
 }
 
 int pick(const SchedulerTable& table, SchedState& state, std::span<const DestLoad> load,
          uint32_t src_ip_be, uint16_t src_port_be) {
-  const auto dests = table.dests();
-  const auto tab = table.table();
-  const uint32_t n = static_cast<uint32_t>(dests.size());
-  auto available = [&](uint32_t i) {
-    return dests[i].weight != 0 && !(i < load.size() && load[i].overloaded);
-  };
-  auto any_available = [&] {
-    for (uint32_t i = 0; i < n; ++i)
-      if (available(i)) return true;
-    return false;
-  };
-  // Walks a table ring from `at` to the first available entry. The O(N) check first keeps an
-  // all-unavailable service from scanning the whole table on every new connection.
-  auto scan = [&](uint32_t at, uint32_t& next) -> int {
-    const uint32_t size = static_cast<uint32_t>(tab.size());
-    if (available(tab[at])) {
-      next = at + 1 == size ? 0 : at + 1;
-      return tab[at];
-    }
-    if (!any_available()) return -1;
-    for (uint32_t k = 1; k < size; ++k) {
-      uint32_t p = at + k < size ? at + k : at + k - size;
-      if (available(tab[p])) {
-        next = p + 1 == size ? 0 : p + 1;
-        return tab[p];
-      }
-    }
-    return -1;
-  };
-  auto overhead = [&](uint32_t i) -> uint64_t {  // IPVS ip_vs_dest_conn_overhead
-    return i < load.size() ? (uint64_t{load[i].active} << 8) + load[i].inactive : 0;
-  };
-
-  switch (table.kind()) {
-    case SchedulerKind::rr: {
-      uint32_t start = state.rr_next < n ? state.rr_next : 0;
-      for (uint32_t k = 0; k < n; ++k) {
-        uint32_t i = start + k < n ? start + k : start + k - n;
-        if (available(i)) {
-          state.rr_next = i + 1 == n ? 0 : i + 1;
-          return static_cast<int>(i);
-        }
-      }
-      return -1;
-    }
-    case SchedulerKind::wrr: {
-      if (tab.empty()) return -1;
-      uint32_t at = state.wrr_pos < tab.size() ? state.wrr_pos : 0;
-      return scan(at, state.wrr_pos);
-    }
-    case SchedulerKind::lc: {
-      int least = -1;
-      uint64_t loh = 0;
-      for (uint32_t i = 0; i < n; ++i) {
-        if (!available(i)) continue;
-        uint64_t doh = overhead(i);
-        if (least < 0 || doh < loh) {
-          least = static_cast<int>(i);
-          loh = doh;
-        }
-      }
-      return least;
-    }
-    case SchedulerKind::wlc: {
-      // loh/lw > doh/dw without dividing; 128 bits because overhead (40 bits) * weight (32 bits)
-      // overflows 64. Strict > keeps the lowest index on ties.
-      int least = -1;
-      uint64_t loh = 0;
-      uint32_t lw = 0;
-      for (uint32_t i = 0; i < n; ++i) {
-        if (!available(i)) continue;
-        uint64_t doh = overhead(i);
-        if (least < 0 || static_cast<unsigned __int128>(loh) * dests[i].weight >
-                             static_cast<unsigned __int128>(doh) * lw) {
-          least = static_cast<int>(i);
-          loh = doh;
-          lw = dests[i].weight;
-        }
-      }
-      return least;
-    }
-    case SchedulerKind::sh:
-    case SchedulerKind::mh: {
-      if (tab.empty()) return -1;
-      const uint32_t h = flow_hash(src_ip_be, src_port_be, table.options().hash_port);
-      // sh: power-of-two buckets, mask; mh: prime M, multiply-shift range reduction (no divide).
-      const uint32_t at = table.kind() == SchedulerKind::sh
-                              ? h & static_cast<uint32_t>(tab.size() - 1)
-                              : static_cast<uint32_t>((uint64_t{h} * tab.size()) >> 32);
-      if (!table.options().fallback) return available(tab[at]) ? tab[at] : -1;
-      uint32_t unused = 0;
-      return scan(at, unused);
-    }
-  }
-  return -1;
+  return pick(table, state, DestLoadSpan{load}, src_ip_be, src_port_be);
 }
 
 SchedState initial_sched_state(const SchedulerTable& table, unsigned worker, unsigned workers) {
