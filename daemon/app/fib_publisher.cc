@@ -51,6 +51,8 @@ Status FibPublisher::start(const ExceptionPath& path) {
 
 void FibPublisher::poll(uint64_t now) {
   poll_host_stack(now);
+  // Free what the workers have left before a build allocates (a route table is 64 MiB).
+  fib_.reclaim();
   if (dirty_ || builder_.retry_due(now)) rebuild(now);
   fib_.reclaim();
 }

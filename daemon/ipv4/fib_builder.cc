@@ -35,9 +35,13 @@ std::shared_ptr<const Table> FibBuilder::table(const char* what, const Entries& 
     mark_ok(status, wanted.size());
     attempt.backoff_us = 0;
     attempt.log.reset();
+    attempt.held = false;
     return current;
   }
   if (!status.ok && now_mono < status.retry_at_us) return current;  // backing off
+  attempt.held = current && now_mono < attempt.next_build_us;
+  if (attempt.held) return current;  // built a moment ago: this change waits a little
+  attempt.next_build_us = now_mono + attempt.min_interval_us;
   auto built = Table::build(wanted, limits_);
   if (built) {
     if (!status.ok)

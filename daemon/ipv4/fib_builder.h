@@ -35,6 +35,10 @@ class FibBuilder {
  public:
   static constexpr uint64_t kRetryMinUs = 1'000'000;   // first retry after a failed build
   static constexpr uint64_t kRetryMaxUs = 30'000'000;  // backoff doubles up to this
+  // Route tables are built at most this often: a burst of route changes (`ip -batch`, a routing
+  // daemon's full table) is taken in a few builds, not one per loop turn, each of which would
+  // hold another 64 MiB tbl24 until the workers pass a quiescent state. Neighbours are not held.
+  static constexpr uint64_t kRouteBuildIntervalUs = 200'000;
 
   explicit FibBuilder(const FibLimits& limits = {}) : limits_(limits) {}
 
@@ -47,14 +51,19 @@ class FibBuilder {
                                   uint64_t now_mono_us, uint64_t now_unix_us);
   // A failed table is due for another build attempt.
   bool retry_due(uint64_t now_mono_us) const {
-    return due(status_.routes, now_mono_us) || due(status_.neighbours, now_mono_us);
+    return due(status_.routes, now_mono_us) || due(status_.neighbours, now_mono_us) ||
+           (routes_attempt_.held && now_mono_us >= routes_attempt_.next_build_us);
   }
   const FibStatus& status() const { return status_; }
 
  private:
   struct Attempt {
+    explicit Attempt(uint64_t min_interval) : min_interval_us(min_interval) {}
+    uint64_t min_interval_us;  // between two builds
     LogLimiter log;
     uint64_t backoff_us = 0;
+    uint64_t next_build_us = 0;  // monotonic: no build before (min_interval_us after the last)
+    bool held = false;           // a change waits for next_build_us
   };
   static bool due(const FibTableStatus& s, uint64_t now) { return !s.ok && now >= s.retry_at_us; }
   template <class Table, class Entries>
@@ -65,7 +74,8 @@ class FibBuilder {
 
   FibLimits limits_;
   FibStatus status_;
-  Attempt routes_attempt_, neighbours_attempt_;
+  Attempt routes_attempt_{kRouteBuildIntervalUs};
+  Attempt neighbours_attempt_{0};
 };
 
 }  // namespace vsgate

@@ -227,6 +227,7 @@ TEST(FibBuilder, RouteFailureKeepsPublishingNeighbours) {
   for (uint32_t i = 0; i < 10; ++i)
     in.routes.push_back({Ipv4Prefix{Ipv4Addr::from_host(0xac100000 + (i << 8)), 24}, {}, 1});
   in.neighbours.push_back({ip("10.0.0.3"), mac("02:00:00:00:00:03"), 0});
+  now += FibBuilder::kRouteBuildIntervalUs;
   auto second = builder.next(in, first.get(), true, now, unix_now);
   ASSERT_NE(second, nullptr) << "the neighbour change is published";
   EXPECT_NE(second->neighbour(ip("10.0.0.3").be), nullptr);
@@ -301,7 +302,7 @@ TEST(FibBuilder, NeighbourFailureKeepsPublishingRoutes) {
   EXPECT_TRUE(builder.status().routes.ok);
 
   in.routes.push_back({pfx("192.168.0.0/16"), ip("10.0.0.254"), 0});
-  auto second = builder.next(in, first.get(), true, now + 1, 2);
+  auto second = builder.next(in, first.get(), true, now + FibBuilder::kRouteBuildIntervalUs, 2);
   ASSERT_NE(second, nullptr);
   ASSERT_NE(second->route(ip("192.168.1.1").be), nullptr);
   EXPECT_EQ(second->route(ip("192.168.1.1").be)->gateway_be, ip("10.0.0.254").be);
@@ -314,6 +315,36 @@ TEST(FibBuilder, NeighbourFailureKeepsPublishingRoutes) {
   EXPECT_NE(third->neighbour(ip("10.0.0.2").be), nullptr);
   EXPECT_TRUE(builder.status().neighbours.ok);
   EXPECT_EQ(third->route_table(), second->route_table());
+}
+
+// A burst of route changes is built at most every kRouteBuildIntervalUs (each route table is a
+// 64 MiB tbl24); neighbour changes in between are published at once.
+TEST(FibBuilder, RouteChangesAreCoalescedNeighboursAreNot) {
+  FibBuilder builder;
+  uint64_t now = 7'000'000;
+  FibInput in = input();
+  auto first = builder.next(in, nullptr, true, now, 1);
+  ASSERT_NE(first, nullptr);
+  in.routes.push_back({pfx("192.168.0.0/16"), ip("10.0.0.254"), 0});
+  in.neighbours.push_back({ip("10.0.0.3"), mac("02:00:00:00:00:03"), 0});
+  now += FibBuilder::kRouteBuildIntervalUs / 2;
+  auto second = builder.next(in, first.get(), true, now, 2);
+  ASSERT_NE(second, nullptr) << "the neighbour is published";
+  EXPECT_NE(second->neighbour(ip("10.0.0.3").be), nullptr);
+  EXPECT_EQ(second->route_table(), first->route_table()) << "the route change waits";
+  EXPECT_TRUE(builder.status().routes.ok) << "held, not failed";
+  EXPECT_EQ(builder.status().routes.installed, 3u);
+  EXPECT_EQ(builder.status().routes.wanted, 4u);
+  EXPECT_FALSE(builder.retry_due(now));
+  now += FibBuilder::kRouteBuildIntervalUs / 2;
+  ASSERT_TRUE(builder.retry_due(now));
+  auto third = builder.next(in, second.get(), false, now, 3);
+  ASSERT_NE(third, nullptr);
+  ASSERT_NE(third->route(ip("192.168.1.1").be), nullptr);
+  EXPECT_EQ(third->route(ip("192.168.1.1").be)->gateway_be, ip("10.0.0.254").be);
+  EXPECT_EQ(third->neighbour_table(), second->neighbour_table());
+  EXPECT_EQ(builder.status().routes.installed, 4u);
+  EXPECT_FALSE(builder.retry_due(now + 10'000'000));
 }
 
 // Publication: the previous snapshot stays alive while an online reader has not yet passed a
