@@ -4,6 +4,7 @@ target_link_libraries(vsgate_eal_args PUBLIC vsgate_config)
 
 add_library(vsgate_dataplane STATIC
   ipv4/fib.cc
+  ipv4/fib_builder.cc
   ipv4/icmp.cc
   ipv4/next_hop.cc
   lcore/snapshot.cc

@@ -41,6 +41,7 @@ Status App::start(const std::vector<std::string>& eal_extra) {
     return st;
   fib_ = std::make_unique<FibPublisher>(config_.global, dataplane_.fib(), dataplane_.ports());
   if (auto st = fib_->start(exception_path_->path()); !st) return st;
+  status_.watch_fib(&fib_->status());
   lb_publisher_ = std::make_unique<LbPublisher>(dataplane_.services(), dataplane_.qsbr(),
                                                 dataplane_.to_workers());
   conn_listing_ = std::make_unique<ConnListing>(dataplane_.to_workers());
@@ -86,12 +87,13 @@ void App::register_commands() {
                           }};
   register_daemon_commands(table, {{started_unix_us_, started_mono_us_, dataplane_.workers().size(),
                                     dataplane_.ports().size()},
-                                   lb_});
+                                   lb_,
+                                   &fib_->status()});
   register_port_commands(
       table, {dataplane_.ports(), dataplane_.links(), exception_path_->path(), fib_->mirror()});
   register_lcore_commands(table,
                           {dataplane_.workers(), lb_.registry(), exception_path_->path(), naming});
-  register_host_commands(table, {fib_->mirror(), naming});
+  register_host_commands(table, {fib_->mirror(), naming, &fib_->status()});
   register_lb_commands(table, {lb_, *conn_listing_});
   register_debug_commands(table, config_.global, {dataplane_.workers(), *exception_path_});
 }

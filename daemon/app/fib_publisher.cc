@@ -51,7 +51,9 @@ Status FibPublisher::start(const ExceptionPath& path) {
 
 void FibPublisher::poll(uint64_t now) {
   poll_host_stack(now);
-  rebuild();
+  // Free what the workers have left before a build allocates (a route table is 64 MiB).
+  fib_.reclaim();
+  if (dirty_ || builder_.retry_due(now)) rebuild(now);
   fib_.reclaim();
 }
 
@@ -60,9 +62,13 @@ void FibPublisher::poll_host_stack(uint64_t now) {
   const uint64_t before = mirror_.generation();
   rtnl_->drain([this](const HostEvent& ev) { mirror_.apply(ev); });
   if (rtnl_->resync_needed()) {
-    VSG_LOG(warning, "rtnetlink events were lost; resynchronizing from a dump");
-    if (auto st = resync_from_kernel(*rtnl_, mirror_); !st)
-      VSG_LOG(error, "rtnetlink resync: %s", st.message().c_str());
+    uint64_t suppressed = 0;
+    if (lost_log_.allow(now, suppressed))
+      VSG_LOG(warning, "rtnetlink events were lost; resynchronizing from a dump%s",
+              suppressed_note(suppressed).c_str());
+    if (auto st = resync_from_kernel(*rtnl_, mirror_); !st && resync_log_.allow(now, suppressed))
+      VSG_LOG(error, "rtnetlink resync: %s%s", st.message().c_str(),
+              suppressed_note(suppressed).c_str());
   }
   if (now >= next_arp_resync_us_) {
     next_arp_resync_us_ = now + global_.arp_resync_ms * 1000ull;
@@ -71,26 +77,20 @@ void FibPublisher::poll_host_stack(uint64_t now) {
   if (mirror_.generation() != before) dirty_ = true;
 }
 
-void FibPublisher::rebuild() {
-  if (!dirty_) return;
+void FibPublisher::rebuild() { rebuild(monotonic_us()); }
+
+void FibPublisher::rebuild(uint64_t now) {
+  const bool changed = dirty_;
   dirty_ = false;
-  FibInput in = fib_input(mirror_, ports_);
-  // Neighbour-only changes keep the route table (rte_lpm is 64 MiB; rebuilding it is not free).
-  std::shared_ptr<const RouteTable> routes;
-  if (const Fib* cur = fib_.get(); cur && cur->route_table()->routes() == in.routes)
-    routes = cur->route_table();
-  auto fib = Fib::build(in, std::move(routes));
-  if (!fib) {
-    VSG_LOG(error, "forwarding table rebuild failed, keeping the previous one: %s",
-            fib.message().c_str());
-    dirty_ = true;
-    return;
-  }
-  fib_.publish(std::move(fib.value()));
-  ++generation_;
+  const FibInput in = fib_input(mirror_, ports_);
+  // Unchanged tables are shared with the current snapshot (rte_lpm is 64 MiB: a neighbour-only
+  // change does not rebuild it); one that fails to build keeps the current one (FibBuilder).
+  auto fib = builder_.next(in, fib_.get(), changed, now, unix_time_us());
+  if (!fib) return;
+  fib_.publish(std::move(fib));
   VSG_LOG(debug, "forwarding table %lu: %zu routes, %zu neighbours, %zu addresses",
-          static_cast<unsigned long>(generation_), in.routes.size(), in.neighbours.size(),
-          in.addresses.size());
+          static_cast<unsigned long>(builder_.status().published), in.routes.size(),
+          in.neighbours.size(), in.addresses.size());
 }
 
 }  // namespace vsgate

@@ -2,7 +2,27 @@
 
 #include <string>
 
+#include "app/clock.h"
+
 namespace vsgate {
+namespace {
+
+std::string table_words(const char* name, const FibTableStatus& t, uint64_t now_unix_us) {
+  std::string out = std::string(name) + " ";
+  if (t.ok) return out + std::to_string(t.installed);
+  const uint64_t stale_s =
+      now_unix_us > t.stale_since_us ? (now_unix_us - t.stale_since_us) / 1000000 : 0;
+  std::string reason = t.reason.size() > 80 ? t.reason.substr(0, 77) + "..." : t.reason;
+  return out + "STALE " + std::to_string(stale_s) + " s (" + std::to_string(t.installed) + " of " +
+         std::to_string(t.wanted) + " kept: " + reason + ")";
+}
+
+}  // namespace
+
+std::string fib_status_words(const FibStatus& fib, uint64_t now_unix_us) {
+  return table_words("routes", fib.routes, now_unix_us) + ", " +
+         table_words("neighbours", fib.neighbours, now_unix_us);
+}
 
 void SystemdStatus::report(uint64_t now) {
   if (now < next_status_us_) return;
@@ -17,7 +37,8 @@ void SystemdStatus::report(uint64_t now) {
                   " up, workers " + std::to_string(workers.size()) + ", rx " +
                   std::to_string(t.rx_packets) + " tx " + std::to_string(t.tx_packets) + " fwd " +
                   std::to_string(t.forwarded) + " punt " + std::to_string(t.punted) + " drop " +
-                  std::to_string(dropped) + " pkts");
+                  std::to_string(dropped) + " pkts" +
+                  (fib_ ? ", " + fib_status_words(*fib_, unix_time_us()) : std::string()));
 }
 
 void SystemdStatus::feed_watchdog(uint64_t now) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <utility>
 
 namespace vsgate::vsgatectl {
@@ -65,6 +66,29 @@ bool is_zero(const Json& v) {
   return (v.is_number_unsigned() && v.get<uint64_t>() == 0) ||
          (v.is_number_integer() && v.get<int64_t>() == 0) ||
          (v.is_number_float() && v.get<double>() == 0.0);
+}
+
+// The footer of `route show` / `neigh show`: the state of the table the workers use, from
+// daemons that send it ("fib").
+std::string fib_footer(const Json& result, const char* what) {
+  const Json& fib = field(result, "fib");
+  if (!fib.is_object()) return "";
+  std::string out = std::string("\n") + what + " in the data plane: ";
+  if (text(fib, "state") == "ok")
+    return out + text(fib, "installed") + " (in step with the host)\n";
+  out += text(fib, "installed") + " of " + text(fib, "wanted") + ", STALE";
+  const Json& since = field(fib, "stale_since_us");
+  if (since.is_number_unsigned() && since.get<uint64_t>() > 0) {
+    const time_t t = static_cast<time_t>(since.get<uint64_t>() / 1000000);
+    struct tm tm {};
+    char buf[64];
+    if (gmtime_r(&t, &tm) && std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm))
+      out += std::string(" since ") + buf;
+  }
+  out += " (the last good table is kept): " + text(fib, "reason") + "\n" + "  " +
+         text(fib, "failed_builds") + " failed builds, next retry in " + text(fib, "retry_in_ms") +
+         " ms\n";
+  return out;
 }
 
 }  // namespace
@@ -245,7 +269,7 @@ std::string format_neigh_show(const Json& result) {
   for (const Json& n : list(result, "neighbours")) {
     table.add_row({text(n, "ip"), text(n, "mac"), text(n, "port"), text(n, "kni")});
   }
-  return table.render();
+  return table.render() + fib_footer(result, "neighbours");
 }
 
 std::string format_route_show(const Json& result) {
@@ -253,7 +277,7 @@ std::string format_route_show(const Json& result) {
   for (const Json& r : list(result, "routes")) {
     table.add_row({text(r, "prefix"), text(r, "gateway"), text(r, "port"), text(r, "kni")});
   }
-  return table.render();
+  return table.render() + fib_footer(result, "routes");
 }
 
 std::string format_addr_show(const Json& result) {

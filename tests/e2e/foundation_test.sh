@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the vsgated foundation in a network-namespace lab (tests/lab/lab.sh):
 # config check, systemd readiness, exception path (ping the appliance), neighbour mirror,
-# port/lcore counters, transit forwarding, punt under flood, SIGTERM shutdown, CLI errors.
+# port/lcore counters, transit forwarding, punt under flood, 5,600 routes in the data plane,
+# SIGTERM shutdown, CLI errors.
 #
 # Usage: foundation_test.sh VSGATED VSGATECTL [LAB_SH]
 # Needs root (network namespaces). Prints PASS:/FAIL: per check, exits 1 if any check failed.
@@ -286,6 +287,78 @@ check_w() {
   fi
 }
 
+# Issue 10: more routes than the old fixed 4,096. 5,000 prefixes of mixed lengths (/16, /24 and
+# /25../30, which need tbl8 groups) and 600 host routes go into dpdk1.kni's table with one
+# `ip -batch`; the data plane must install them all (route show's `fib`: ok, installed = what
+# the host has), say so on STATUS=, and keep forwarding: transit pings still go through, and
+# a packet to one of the new prefixes is forwarded by the data plane towards 10.0.1.2.
+fib_routes() {  # fib_routes: "STATE INSTALLED WANTED LISTED" of the data plane's route table
+  ctl --json route show |
+    json "' '.join(str(x) for x in (d['fib']['state'], d['fib']['installed'], d['fib']['wanted'], len(d['routes'])))"
+}
+fib_has() { local s; s=($(fib_routes 2>/dev/null)) && [[ "${s[0]}" == ok && "${s[1]}" -ge "$1" && "${s[1]}" == "${s[3]}" ]]; }
+check_r() {
+  local i len net t0 t1 state before after d n
+  {
+    for ((i = 0; i < 1000; i++)); do echo "route add $((20 + i / 256)).$((i % 256)).0.0/16 via 10.0.1.2 dev dpdk1.kni"; done
+    for ((i = 0; i < 2600; i++)); do echo "route add 172.$((16 + i / 256)).$((i % 256)).0/24 via 10.0.1.2 dev dpdk1.kni"; done
+    for ((i = 0; i < 1400; i++)); do
+      len=$((25 + i % 6)); net="100.$((64 + i / 256)).$((i % 256)).0"
+      echo "route add $net/$len via 10.0.1.2 dev dpdk1.kni"
+    done
+    for ((i = 0; i < 600; i++)); do echo "route add 172.16.$((i % 256)).$((5 + i / 256))/32 via 10.0.1.2 dev dpdk1.kni"; done
+  } >"$TMP/routes.batch"
+  # The data plane must list and install every IPv4 route the host has on the kni interfaces
+  # (the lab's connected ones and these 5,600).
+  t0=$(date +%s%N)
+  if ! ip -n "$APP_NS" -batch "$TMP/routes.batch" >"$TMP/routes.out" 2>&1; then
+    fail "r. ip -batch of 5,600 routes failed:"
+    tail -n 5 "$TMP/routes.out" | indent
+    return
+  fi
+  n=$(ip -n "$APP_NS" -4 route show table main | grep -c 'dev dpdk[01]\.kni')
+  info "the host holds $n IPv4 routes on the kni interfaces"
+  if wait_for -i 0.5 60 fib_has "$n"; then
+    t1=$(date +%s%N)
+    state=$(fib_routes)
+    pass "r. data plane installed all $n routes in $(((t1 - t0) / 1000000)) ms (state/installed/wanted/listed: $state)"
+  else
+    fail "r. data plane route table after adding 5,600 routes: $(fib_routes 2>&1) (want ok $n)"
+    ctl route show 2>&1 | tail -n 4 | indent
+    return
+  fi
+  sleep 1.2  # one STATUS= period
+  if grep '^STATUS=' "$NOTIFY_LOG" | tail -n 1 | grep -q "routes $n, neighbours"; then
+    pass "r. STATUS= reports the routes: $(grep '^STATUS=' "$NOTIFY_LOG" | tail -n 1 | grep -o 'routes.*')"
+  else
+    fail "r. STATUS= does not say 'routes $n': $(grep '^STATUS=' "$NOTIFY_LOG" | tail -n 1)"
+  fi
+  if ip netns exec "$CLIENT_NS" ping -c 5 -i 0.2 -W 2 10.0.1.2 >"$TMP/ping_r.txt" 2>&1; then
+    pass "r. transit still forwards with $n routes ($(received "$TMP/ping_r.txt")/5 replies)"
+  else
+    fail "r. transit to 10.0.1.2 with $n routes:"
+    indent <"$TMP/ping_r.txt"
+  fi
+  # To a new /24 (and a /32 inside one) via 10.0.1.2, whose MAC is known: forwarded by the data
+  # plane (nobody answers; the counter is the proof).
+  before=($(counters)) || { fail "r. cannot read lcore stats"; return; }
+  ip netns exec "$CLIENT_NS" ping -c 5 -i 0.1 -W 1 172.20.7.1 >/dev/null 2>&1 || true
+  ip netns exec "$CLIENT_NS" ping -c 5 -i 0.1 -W 1 172.16.3.5 >/dev/null 2>&1 || true
+  after=($(counters)) || { fail "r. cannot read lcore stats"; return; }
+  d=$((after[5] - before[5]))
+  if ((d >= 10)); then
+    pass "r. the data plane forwarded $d packets to the new prefixes"
+  else
+    fail "r. forwarded grew by $d (< 10) for 10 pings to the new prefixes"
+  fi
+  if grep -q 'forwarding routes: build failed' "$DAEMON_LOG"; then
+    fail "r. the daemon logged a failed route build:"
+    grep 'build failed' "$DAEMON_LOG" | head -n 3 | indent
+  else
+    pass "r. no failed route build in the daemon log"
+  fi
+}
+
 check_h() {
   local left pid=$DAEMON_PID
   if ! daemon_term 10; then
@@ -310,7 +383,7 @@ check_h() {
   fi
 }
 
-for c in c d e f g g2 w h; do
+for c in c d e f g g2 w r h; do
   if daemon_alive; then
     "check_$c"
   else

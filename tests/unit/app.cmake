@@ -8,5 +8,6 @@ vsgate_unit_test(app_command_tests
     ${CMAKE_CURRENT_LIST_DIR}/app/daemon_commands_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/app/debug_commands_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/app/fib_input_test.cc
+    ${CMAKE_CURRENT_LIST_DIR}/app/fib_status_test.cc
   LIBS vsgate_app)
 target_include_directories(app_command_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR})

@@ -285,6 +285,32 @@ TEST(VsgatectlFormat, NeighRouteAddr) {
             "10.0.0.1/24  dpdk0  dpdk0.kni\n");
 }
 
+// route show / neigh show end with the state of the data plane's table, from daemons that send it.
+TEST(VsgatectlFormat, RouteAndNeighShowSayWhetherTheDataPlaneTableIsStale) {
+  Json result = Json::parse(R"({"routes": [
+    {"prefix": "10.0.1.0/24", "gateway": "", "port": "dpdk1", "kni": "dpdk1.kni"}],
+    "fib": {"state": "ok", "installed": 1, "wanted": 1, "stale_since_us": 0, "failed_builds": 0,
+            "reason": "", "retry_in_ms": 0}})");
+  EXPECT_EQ(format_route_show(result),
+            "PREFIX       GATEWAY  PORT   KNI\n"
+            "10.0.1.0/24  -        dpdk1  dpdk1.kni\n"
+            "\n"
+            "routes in the data plane: 1 (in step with the host)\n");
+  result["fib"] = Json::parse(R"J({"state": "stale", "installed": 4096, "wanted": 5000,
+    "stale_since_us": 1700000000000000, "failed_builds": 3,
+    "reason": "too many routes: 5000 (max 4096)", "retry_in_ms": 8000})J");
+  EXPECT_EQ(format_route_show(result),
+            "PREFIX       GATEWAY  PORT   KNI\n"
+            "10.0.1.0/24  -        dpdk1  dpdk1.kni\n"
+            "\n"
+            "routes in the data plane: 4096 of 5000, STALE since 2023-11-14 22:13:20 UTC (the "
+            "last good table is kept): too many routes: 5000 (max 4096)\n"
+            "  3 failed builds, next retry in 8000 ms\n");
+  Json neigh = Json{{"neighbours", Json::array()}, {"fib", {{"state", "ok"}, {"installed", 0}}}};
+  EXPECT_EQ(format_neigh_show(neigh),
+            "IP  MAC  PORT  KNI\n\nneighbours in the data plane: 0 (in step with the host)\n");
+}
+
 TEST(VsgatectlFormat, VersionJsonAndDispatch) {
   Json version = {{"version", "0.1.0"}, {"dpdk", "DPDK 22.11.11"}};
   EXPECT_EQ(format_version(version), "vsgated 0.1.0 (DPDK 22.11.11)\n");

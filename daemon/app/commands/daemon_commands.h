@@ -1,4 +1,5 @@
-// version and status: who is running, since when, and since when the counters count.
+// version and status: who is running, since when, since when the counters count, and the state
+// of the forwarding tables.
 #pragma once
 
 #include <cstddef>
@@ -6,6 +7,7 @@
 
 #include "app/lb_control.h"
 #include "ctrl/protocol.h"
+#include "ipv4/fib_builder.h"
 
 namespace vsgate {
 
@@ -18,7 +20,8 @@ struct DaemonFacts {
 
 struct DaemonCommandContext {
   DaemonFacts facts;
-  const LbControl& lb;  // stats_reset_unix_us()
+  const LbControl& lb;             // stats_reset_unix_us()
+  const FibStatus* fib = nullptr;  // the forwarding tables' state; null: not reported (tests)
 };
 
 void register_daemon_commands(CommandTable& table, const DaemonCommandContext& context);
