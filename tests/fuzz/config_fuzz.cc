@@ -82,10 +82,9 @@ void run(const uint8_t* data, size_t size) {
                p.name.c_str());
     ports.push_back({p.name, uint16_t(ports.size())});
   }
-  std::set<std::tuple<int, uint32_t, uint16_t>> keys;
+  std::set<ServiceKey> keys;
   for (const auto& s : c.services) {
-    FUZZ_CHECK(keys.insert({int(s.key.proto), s.key.vip.be, s.key.port.be}).second,
-               "service %s twice", s.name.c_str());
+    FUZZ_CHECK(keys.insert(s.key).second, "service %s twice", s.name.c_str());
     for (const auto& r : s.real_servers)
       FUZZ_CHECK(r.weight <= 65535 && (r.upper == 0 || r.lower <= r.upper),
                  "real server weight %u upper %u lower %u", r.weight, r.upper, r.lower);
