@@ -168,4 +168,25 @@ std::string Endpoint::str() const {
   return (addr.is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(port.host());
 }
 
+std::optional<HostPort> split_host_port(std::string_view text) {
+  std::string_view addr_text = text;
+  std::optional<std::string_view> port;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    addr_text = text.substr(1, close - 1);
+    const std::string_view rest = text.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return std::nullopt;
+    if (!rest.empty()) port = rest.substr(1);
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    const size_t colon = text.find(':');
+    addr_text = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  auto addr = IpAddr::parse(addr_text);
+  if (!addr || (text.front() == '[' && !addr->is_v6()) || (port && port->empty()))
+    return std::nullopt;
+  return HostPort{*addr, port};
+}
+
 }  // namespace vsgate

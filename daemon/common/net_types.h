@@ -128,4 +128,13 @@ struct Endpoint {
   constexpr auto operator<=>(const Endpoint&) const = default;
 };
 
+// An address with an optional port, as ipvsadm and the config write them: "A.B.C.D",
+// "A.B.C.D:PORT", "[IPV6]", "[IPV6]:PORT", or a bare IPv6 address (its colons are its own, so no
+// port). The port is returned as text, never empty; what a caller accepts as a port is its own.
+struct HostPort {
+  IpAddr addr;
+  std::optional<std::string_view> port;  // a view into the text given
+};
+std::optional<HostPort> split_host_port(std::string_view text);
+
 }  // namespace vsgate

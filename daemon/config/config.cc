@@ -175,26 +175,9 @@ std::string endpoint(const IpAddr& ip, L4Port port) { return Endpoint{ip, port}.
 // A real server's address in its key: "a.b.c.d", "a.b.c.d:PORT", "[IPV6]", "[IPV6]:PORT" or a
 // bare IPv6 address (no port: its colons are its own). The port text is "" when none is given.
 std::optional<std::pair<IpAddr, std::string_view>> split_real_address(std::string_view text) {
-  std::string_view addr = text, port;
-  bool has_port = false;
-  if (!text.empty() && text.front() == '[') {
-    const size_t close = text.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    addr = text.substr(1, close - 1);
-    std::string_view rest = text.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') return std::nullopt;
-    has_port = !rest.empty();
-    if (has_port) port = rest.substr(1);
-  } else if (std::count(text.begin(), text.end(), ':') == 1) {
-    const size_t colon = text.find(':');
-    addr = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    has_port = true;
-  }
-  auto ip = IpAddr::parse(addr);
-  if (!ip || (text.front() == '[' && !ip->is_v6()) || (has_port && port.empty()))
-    return std::nullopt;
-  return std::make_pair(*ip, port);
+  auto hp = split_host_port(text);
+  if (!hp) return std::nullopt;
+  return std::make_pair(hp->addr, hp->port.value_or(std::string_view{}));
 }
 
 // A switch: yes/no, also true/false, on/off, 1/0 (lower-cased by the caller).

@@ -281,28 +281,12 @@ struct AddrPort {
 // address (no port), numeric only (no DNS, no /etc/services). IPv6 parses; whether a service
 // may use it is the daemon's model's to say (lb/model.h).
 std::optional<AddrPort> parse_addr_port(std::string_view text) {
+  auto hp = split_host_port(text);
+  if (!hp) return std::nullopt;
   AddrPort out;
-  std::string_view addr_text = text, port_text;
-  bool has_port = false;
-  if (!text.empty() && text.front() == '[') {
-    const size_t close = text.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    addr_text = text.substr(1, close - 1);
-    const std::string_view rest = text.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') return std::nullopt;
-    has_port = !rest.empty();
-    if (has_port) port_text = rest.substr(1);
-  } else if (std::count(text.begin(), text.end(), ':') == 1) {
-    const size_t colon = text.find(':');
-    addr_text = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-    has_port = true;
-  }
-  auto addr = IpAddr::parse(addr_text);
-  if (!addr || (text.front() == '[' && !addr->is_v6())) return std::nullopt;
-  out.addr = addr->str();
-  if (has_port) {
-    auto port = parse_uint(port_text, 65535);
+  out.addr = hp->addr.str();
+  if (hp->port) {
+    auto port = parse_uint(*hp->port, 65535);
     if (!port) return std::nullopt;
     out.port = static_cast<uint16_t>(*port);
   }
